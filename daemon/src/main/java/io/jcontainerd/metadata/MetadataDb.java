@@ -1,0 +1,172 @@
+package io.jcontainerd.metadata;
+
+import io.jcontainerd.errdefs.Errdefs;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The namespaced metadata database: one SQLite file in WAL mode, the source of truth for namespaces
+ * (and, as later subsystems migrate their tables in, images, containers, snapshots, content and leases).
+ * A lock file held for the daemon's lifetime keeps a second daemon off the same root.
+ */
+public final class MetadataDb implements AutoCloseable {
+
+    /** Work done inside one transaction. */
+    @FunctionalInterface
+    public interface TxWork<T> {
+        T run(Connection tx) throws SQLException;
+    }
+
+    private final Path file;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final Connection conn;
+    // SQLite has one writer; one connection guarded by a lock keeps transactions serial and simple.
+    private final ReentrantLock txLock = new ReentrantLock();
+    private final Clock clock;
+    private final List<NamespaceStore.Occupancy> occupancy = new CopyOnWriteArrayList<>();
+
+    private MetadataDb(Path file, FileChannel lockChannel, FileLock lock, Connection conn, Clock clock) {
+        this.clock = clock;
+        this.file = file;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        this.conn = conn;
+    }
+
+    public static MetadataDb open(Path dir, Clock clock) throws IOException, SQLException {
+        Files.createDirectories(dir);
+        Path lockFile = dir.resolve("meta.lock");
+        FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = ch.tryLock();
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+        if (lock == null) {
+            ch.close();
+            throw Errdefs.unavailable("metadata database %s is in use by another daemon", dir);
+        }
+        Path file = dir.resolve("meta.db");
+        Connection conn = null;
+        try {
+            conn = DriverManager.getConnection("jdbc:sqlite:" + file);
+            try (Statement st = conn.createStatement()) {
+                st.execute("PRAGMA journal_mode=WAL");
+                st.execute("PRAGMA synchronous=FULL");
+                st.execute("PRAGMA foreign_keys=ON");
+                st.execute("PRAGMA busy_timeout=5000");
+            }
+            MetadataDb db = new MetadataDb(file, ch, lock, conn, clock);
+            db.migrate(Schema.MIGRATIONS);
+            return db;
+        } catch (SQLException | RuntimeException e) {
+            if (conn != null) conn.close();
+            lock.release();
+            ch.close();
+            throw e;
+        }
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    /** The namespace records as seen inside transaction {@code tx}. */
+    public NamespaceStore namespaces(Connection tx) {
+        return new NamespaceStore(tx, clock);
+    }
+
+    /** Lets a subsystem veto deleting a namespace that still holds its resources. */
+    public void addOccupancy(NamespaceStore.Occupancy check) {
+        occupancy.add(check);
+    }
+
+    public List<NamespaceStore.Occupancy> occupancy() {
+        return List.copyOf(occupancy);
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** Runs {@code work} in a write transaction: all of it commits, or none of it. */
+    public <T> T update(TxWork<T> work) {
+        return inTransaction(work);
+    }
+
+    /** Runs {@code work} against a consistent view. */
+    public <T> T view(TxWork<T> work) {
+        return inTransaction(work);
+    }
+
+    private <T> T inTransaction(TxWork<T> work) {
+        txLock.lock();
+        try {
+            conn.setAutoCommit(false);
+            try {
+                T result = work.run(conn);
+                conn.commit();
+                return result;
+            } catch (Throwable t) {
+                conn.rollback();
+                throw t;
+            } finally {
+                conn.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("metadata database: " + e.getMessage(), e);
+        } finally {
+            txLock.unlock();
+        }
+    }
+
+    /** The schema version recorded in the database. */
+    public int schemaVersion() {
+        return view(tx -> Schema.version(tx));
+    }
+
+    private void migrate(List<Schema.Migration> migrations) throws SQLException {
+        txLock.lock();
+        try {
+            conn.setAutoCommit(false);
+            try {
+                Schema.migrate(conn, migrations);
+                conn.commit();
+            } catch (SQLException | RuntimeException e) {
+                conn.rollback();
+                throw e;
+            } finally {
+                conn.setAutoCommit(true);
+            }
+        } finally {
+            txLock.unlock();
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        txLock.lock();
+        try {
+            conn.close();
+        } finally {
+            txLock.unlock();
+            lock.release();
+            lockChannel.close();
+        }
+    }
+}

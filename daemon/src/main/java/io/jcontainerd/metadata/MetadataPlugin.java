@@ -1,0 +1,33 @@
+package io.jcontainerd.metadata;
+
+import io.jcontainerd.plugin.PluginProvider;
+import io.jcontainerd.plugin.PluginType;
+import io.jcontainerd.plugin.Registration;
+import java.util.List;
+
+/**
+ * Registers the metadata store, {@code io.containerd.metadata.v1.sqlite} (containerd's is "bolt").
+ * It comes after content and snapshotters because it wraps them.
+ */
+public final class MetadataPlugin implements PluginProvider {
+
+    /** {@code content_sharing_policy}: "shared" (a namespace may adopt a blob another already has) or "isolated". */
+    public record MetadataConfig(String contentSharingPolicy) {}
+
+    @Override
+    public List<Registration> registrations() {
+        return List.of(new Registration(PluginType.METADATA, "sqlite",
+                List.of(PluginType.CONTENT, PluginType.SNAPSHOT),
+                new MetadataConfig("shared"),
+                ic -> {
+                    MetadataConfig cfg = ic.config(MetadataConfig.class);
+                    if (!cfg.contentSharingPolicy().equals("shared") && !cfg.contentSharingPolicy().equals("isolated")) {
+                        throw new IllegalArgumentException("content_sharing_policy must be \"shared\" or \"isolated\", got \""
+                                + cfg.contentSharingPolicy() + "\"");
+                    }
+                    MetadataDb db = MetadataDb.open(ic.root(), ic.clock());
+                    ic.exports().put("path", db.file().toString());
+                    return db;
+                }));
+    }
+}

@@ -1,0 +1,60 @@
+package io.jcontainerd.metadata;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+
+/**
+ * Forward-only schema migrations. Each migration runs once, in order, inside the opening
+ * transaction; the version reached is recorded in {@code schema_version}. A database newer than
+ * this binary knows is refused rather than misread.
+ */
+final class Schema {
+    private Schema() {}
+
+    record Migration(int version, List<String> statements) {}
+
+    static final List<Migration> MIGRATIONS = List.of(
+            new Migration(1, List.of(
+                    """
+                    CREATE TABLE namespaces (
+                        name       TEXT PRIMARY KEY,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    )""",
+                    """
+                    CREATE TABLE namespace_labels (
+                        namespace TEXT NOT NULL REFERENCES namespaces(name) ON DELETE CASCADE,
+                        key       TEXT NOT NULL,
+                        value     TEXT NOT NULL,
+                        PRIMARY KEY (namespace, key)
+                    )""")));
+
+    static int version(Connection tx) throws SQLException {
+        try (Statement st = tx.createStatement()) {
+            st.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+            try (ResultSet rs = st.executeQuery("SELECT version FROM schema_version")) {
+                return rs.next() ? rs.getInt(1) : 0;
+            }
+        }
+    }
+
+    static void migrate(Connection tx, List<Migration> migrations) throws SQLException {
+        int current = version(tx);
+        int latest = migrations.getLast().version();
+        if (current > latest) {
+            throw new SQLException("metadata schema version " + current + " is newer than this jcontainerd supports (" + latest + ")");
+        }
+        try (Statement st = tx.createStatement()) {
+            for (Migration m : migrations) {
+                if (m.version() <= current) continue;
+                for (String sql : m.statements()) st.execute(sql);
+                current = m.version();
+            }
+            st.execute("DELETE FROM schema_version");
+            st.execute("INSERT INTO schema_version (version) VALUES (" + current + ")");
+        }
+    }
+}
