@@ -168,18 +168,14 @@ public final class ConfigDecoder {
             type = rawType;
         }
         if (!(type instanceof Class<?> c)) throw new IllegalArgumentException("unsupported config type " + type);
-        if (c == String.class) return expect(String.class, raw, "string", path);
-        if (c == int.class || c == Integer.class) {
-            long v = expect(Long.class, raw, "integer", path);
-            if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) throw new ConfigException(path, "integer " + v + " is out of range (32-bit)");
-            return (int) v;
-        }
+        if (c == String.class) return string(raw, path);
+        if (c == int.class || c == Integer.class) return int32(raw, path);
         if (c == long.class || c == Long.class) return expect(Long.class, raw, "integer", path);
         if (c == double.class || c == Double.class || c == float.class || c == Float.class) {
             double v = raw instanceof Long l ? l.doubleValue() : expect(Double.class, raw, "float", path);
             return c == float.class || c == Float.class ? (Object) (float) v : (Object) v;
         }
-        if (c == boolean.class || c == Boolean.class) return expect(Boolean.class, raw, "boolean", path);
+        if (c == boolean.class || c == Boolean.class) return bool(raw, path);
         if (c == Duration.class) {
             String s = expect(String.class, raw, "duration string (like \"5s\" or \"1m30s\")", path);
             try {
@@ -210,6 +206,36 @@ public final class ConfigDecoder {
         if (c == List.class) return expect(List.class, raw, "array", path);
         if (c == Object.class) return raw;
         throw new IllegalArgumentException("unsupported config type " + c.getName() + " at " + KeyPath.display(path));
+    }
+
+    // Typed reads of single values, shared with ConfigLoader's reflection-free decoding of Config.
+
+    static String string(Object raw, List<Object> path) {
+        return expect(String.class, raw, "string", path);
+    }
+
+    static int int32(Object raw, List<Object> path) {
+        long v = expect(Long.class, raw, "integer", path);
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+            throw new ConfigException(path, "integer " + v + " is out of range (32-bit)");
+        }
+        return (int) v;
+    }
+
+    static boolean bool(Object raw, List<Object> path) {
+        return expect(Boolean.class, raw, "boolean", path);
+    }
+
+    static List<String> strings(Object raw, List<Object> path) {
+        List<?> in = expect(List.class, raw, "array", path);
+        List<String> out = new ArrayList<>(in.size());
+        for (int i = 0; i < in.size(); i++) out.add(string(in.get(i), KeyPath.child(path, i)));
+        return Collections.unmodifiableList(out);
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> table(Object raw, List<Object> path) {
+        return (Map<String, Object>) expect(Map.class, raw, "table", path);
     }
 
     private static Map<String, Object> copy(Map<?, ?> m) {

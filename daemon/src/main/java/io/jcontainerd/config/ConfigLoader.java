@@ -2,13 +2,17 @@ package io.jcontainerd.config;
 
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reads the daemon's TOML config file over {@link Config#defaults()}.
@@ -65,7 +69,9 @@ public final class ConfigLoader {
         } catch (CharacterCodingException e) {
             throw new ConfigException(file.toString(), 0, 0, List.of(), "not valid UTF-8", e);
         } catch (IOException e) {
-            throw new ConfigException(file.toString(), 0, 0, List.of(), "cannot read: " + e, e);
+            String why = e instanceof FileSystemException fse
+                    ? (fse.getReason() != null ? fse.getReason() : fse.getClass().getSimpleName()) : e.getMessage();
+            throw new ConfigException(file.toString(), 0, 0, List.of(), "cannot read: " + why, e);
         }
         return parse(text, file.toString());
     }
@@ -75,10 +81,12 @@ public final class ConfigLoader {
         return new Parse(text, source).run();
     }
 
+    private record Warning(int line, String text) {}
+
     private static final class Parse {
         final String text;
         final String source;
-        final List<String> warnings = new ArrayList<>();
+        final List<Warning> warnings = new ArrayList<>();
         KeyLocator locator;
 
         Parse(String text, String source) {
@@ -88,7 +96,10 @@ public final class ConfigLoader {
 
         Loaded run() {
             try {
-                return new Loaded(decode(), warnings);
+                Config config = decode();
+                // in file order, whichever table they were found in
+                warnings.sort(Comparator.comparingInt(Warning::line));
+                return new Loaded(config, warnings.stream().map(Warning::text).toList());
             } catch (ConfigException e) {
                 throw place(e);
             }
@@ -108,7 +119,7 @@ public final class ConfigLoader {
             if (version < CURRENT_VERSION) migrateV1(top);
             else validatePluginUris(top);
 
-            Config config = ConfigDecoder.decode(List.of(), top, Config.defaults(), this::warn);
+            Config config = toConfig(top);
             config.timeouts().forEach((k, v) -> {
                 try {
                     GoDuration.parse(v);
@@ -117,6 +128,117 @@ public final class ConfigLoader {
                 }
             });
             return config;
+        }
+
+        /**
+         * The tree as a Config over the defaults. Written out rather than left to ConfigDecoder: its
+         * reflection spins method handles, tens of milliseconds on a cold JVM, and this runs at every start.
+         */
+        private Config toConfig(Map<String, Object> top) {
+            Config d = Config.defaults();
+            Table t = new Table(top, List.of());
+            Table g = t.table("grpc"), tt = t.table("ttrpc"), dbg = t.table("debug"), m = t.table("metrics");
+            Config c = new Config(
+                    t.int32("version", d.version()),
+                    t.string("root", d.root()),
+                    t.string("state", d.state()),
+                    t.string("temp", d.temp()),
+                    new Config.GrpcConfig(
+                            g.string("address", d.grpc().address()),
+                            g.string("tcp_address", d.grpc().tcpAddress()),
+                            g.int32("uid", d.grpc().uid()),
+                            g.int32("gid", d.grpc().gid()),
+                            g.int32("max_recv_message_size", d.grpc().maxRecvMessageSize()),
+                            g.int32("max_send_message_size", d.grpc().maxSendMessageSize())),
+                    new Config.TtrpcConfig(
+                            tt.string("address", d.ttrpc().address()),
+                            tt.int32("uid", d.ttrpc().uid()),
+                            tt.int32("gid", d.ttrpc().gid())),
+                    new Config.DebugConfig(
+                            dbg.string("address", d.debug().address()),
+                            dbg.int32("uid", d.debug().uid()),
+                            dbg.int32("gid", d.debug().gid()),
+                            dbg.string("level", d.debug().level()),
+                            dbg.string("format", d.debug().format())),
+                    new Config.MetricsConfig(
+                            m.string("address", d.metrics().address()),
+                            m.bool("grpc_histogram", d.metrics().grpcHistogram())),
+                    t.strings("disabled_plugins", d.disabledPlugins()),
+                    t.strings("required_plugins", d.requiredPlugins()),
+                    t.timeouts(d.timeouts()),
+                    t.plugins());
+            for (Table sub : List.of(t, g, tt, dbg, m)) sub.warnUnread();
+            return c;
+        }
+
+        /** One table being read: tracks which keys were read so the others can be warned about. */
+        private final class Table {
+            final Map<String, Object> map;
+            final List<Object> path;
+            final Set<String> read = new HashSet<>();
+
+            Table(Map<String, Object> map, List<Object> path) {
+                this.map = map;
+                this.path = path;
+            }
+
+            private Object get(String key) {
+                read.add(key);
+                return map.get(key);
+            }
+
+            private List<Object> at(String key) {
+                return KeyPath.child(path, key);
+            }
+
+            Table table(String key) {
+                Object v = get(key);
+                return new Table(v == null ? Map.of() : ConfigDecoder.table(v, at(key)), at(key));
+            }
+
+            String string(String key, String def) {
+                Object v = get(key);
+                return v == null ? def : ConfigDecoder.string(v, at(key));
+            }
+
+            int int32(String key, int def) {
+                Object v = get(key);
+                return v == null ? def : ConfigDecoder.int32(v, at(key));
+            }
+
+            boolean bool(String key, boolean def) {
+                Object v = get(key);
+                return v == null ? def : ConfigDecoder.bool(v, at(key));
+            }
+
+            List<String> strings(String key, List<String> def) {
+                Object v = get(key);
+                return v == null ? def : ConfigDecoder.strings(v, at(key));
+            }
+
+            /** The file's timeouts over the default ones, key by key. */
+            Map<String, String> timeouts(Map<String, String> defaults) {
+                Object v = get("timeouts");
+                if (v == null) return defaults;
+                Map<String, String> out = new LinkedHashMap<>(defaults);
+                ConfigDecoder.table(v, at("timeouts")).forEach((k, value) ->
+                        out.put(k, ConfigDecoder.string(value, KeyPath.child(at("timeouts"), k))));
+                return out;
+            }
+
+            /** Plugin sections, kept raw: each plugin decodes its own at init. */
+            Map<String, Map<String, Object>> plugins() {
+                Object v = get("plugins");
+                if (v == null) return Map.of();
+                Map<String, Map<String, Object>> out = new LinkedHashMap<>();
+                ConfigDecoder.table(v, at("plugins")).forEach((uri, table) ->
+                        out.put(uri, ConfigDecoder.table(table, KeyPath.child(at("plugins"), uri))));
+                return out;
+            }
+
+            void warnUnread() {
+                for (String k : map.keySet()) if (!read.contains(k)) warn(at(k), "unknown key, ignored");
+            }
         }
 
         private int version(Object v) {
@@ -205,7 +327,7 @@ public final class ConfigLoader {
         private void warn(List<Object> key, String message) {
             KeyLocator.Position pos = locator().find(key);
             String where = pos == null ? source : source + ":" + pos.line();
-            warnings.add(where + ": " + KeyPath.display(key) + ": " + message);
+            warnings.add(new Warning(pos == null ? Integer.MAX_VALUE : pos.line(), where + ": " + KeyPath.display(key) + ": " + message));
         }
 
         private ConfigException place(ConfigException e) {

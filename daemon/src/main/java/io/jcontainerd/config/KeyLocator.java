@@ -1,7 +1,9 @@
 package io.jcontainerd.config;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Finds the line and column where a key path is written in TOML text. Jackson's TOML parser reports
@@ -82,7 +84,7 @@ final class KeyLocator {
      */
     Entry duplicateUpTo(int line) {
         Entry found = null;
-        java.util.Set<List<String>> seen = new java.util.HashSet<>();
+        Set<List<String>> seen = new HashSet<>();
         for (Entry e : entries) {
             if (e.line > line) break;
             if (!e.header && !seen.add(e.path)) found = e;

@@ -30,7 +30,7 @@ class BootFailureTest {
         try (DaemonProcess d = DaemonProcess.start()) {
             Path otherRoot = Files.createTempDirectory("jcd-second");
             try {
-                List<String> cmd = d.command("--root", otherRoot.resolve("root").toString(), "--state", otherRoot.resolve("state").toString());
+                List<String> cmd = d.command(otherRoot.resolve("root"), otherRoot.resolve("state"), d.address());
                 Exit e = runToExit(cmd);
                 assertThat(e.code()).isEqualTo(1);
                 assertThat(e.output()).contains("already in use");

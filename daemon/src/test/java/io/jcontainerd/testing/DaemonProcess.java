@@ -68,18 +68,18 @@ public final class DaemonProcess implements AutoCloseable {
         return d;
     }
 
-    /** The command line used to start the daemon, so tests can start a second one by hand. */
-    public List<String> command(String... extra) {
+    /** The daemon command line with these directories and socket, so tests can start another one by hand. */
+    public List<String> command(Path root, Path state, String address) {
         List<String> cmd = new ArrayList<>(List.of(JAVA, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
                 "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "io.jcontainerd.cmd.Main",
                 "--config", configFile.toString(), "--root", root.toString(), "--state", state.toString(),
-                "--address", socket.toString()));
-        cmd.addAll(List.of(extra));
+                "--address", address));
         return cmd;
     }
 
     private void launch() throws IOException {
-        process = new ProcessBuilder(command()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        process = new ProcessBuilder(command(root, state, socket.toString()))
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
     /** (Re)starts a stopped daemon on the same directories. */
