@@ -34,7 +34,7 @@ class LocalContentStoreCrashTest {
         int resumed = 0;
         int blobs = 0;
         for (int round = 0; round < ROUNDS; round++) {
-            Process p = new ProcessBuilder(JAVA, "-XX:TieredStopAtLevel=1", "-Xshare:auto",
+            Process p = new ProcessBuilder(JAVA, "-Xshare:auto",
                     "-cp", System.getProperty("java.class.path"), CrashChild.class.getName(), root.toString())
                     .redirectError(ProcessBuilder.Redirect.INHERIT).start();
             try {
