@@ -125,7 +125,7 @@ class ImagesServiceTest {
         var ls = Ctr.run(a, "-n", "ctrimg", "images", "ls").assertOk();
         assertThat(ls.stdout()).contains("docker.io/library/busybox:1.36").contains(DIGEST).contains("team=a");
         Ctr.run(a, "-n", "ctrimg", "images", "label", "docker.io/library/busybox:1.36", "tier=gold").assertOk();
-        Ctr.run(a, "-n", "ctrimg", "images", "tag", "docker.io/library/busybox:1.36", "docker.io/library/busybox:stable").assertOk();
+        images.create(CreateImageRequest.newBuilder().setImage(image("docker.io/library/busybox:stable")).build());
         var q = Ctr.run(a, "-n", "ctrimg", "images", "ls", "-q").assertOk();
         assertThat(q.stdout().lines()).containsExactly("docker.io/library/busybox:1.36", "docker.io/library/busybox:stable");
 
