@@ -39,8 +39,8 @@ public final class ImageStore {
             ps.setString(2, name);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) return Optional.empty();
-                return Optional.of(new Image(name, read("image_labels", name),
-                        new Image.Descriptor(rs.getString(1), rs.getString(2), rs.getLong(3), read("image_annotations", name)),
+                return Optional.of(new Image(name, LabelTable.IMAGE_LABELS.read(tx, namespace, name),
+                        new Image.Descriptor(rs.getString(1), rs.getString(2), rs.getLong(3), LabelTable.IMAGE_ANNOTATIONS.read(tx, namespace, name)),
                         Timestamps.fromEpochNanos(rs.getLong(4)), Timestamps.fromEpochNanos(rs.getLong(5))));
             }
         }
@@ -98,8 +98,8 @@ public final class ImageStore {
             ps.setLong(7, Timestamps.toEpochNanos(now));
             ps.executeUpdate();
         }
-        write("image_labels", image.name(), image.labels());
-        write("image_annotations", image.name(), image.target().annotations());
+        LabelTable.IMAGE_LABELS.write(tx, namespace, image.name(), image.labels());
+        LabelTable.IMAGE_ANNOTATIONS.write(tx, namespace, image.name(), image.target().annotations());
         return created;
     }
 
@@ -151,8 +151,8 @@ public final class ImageStore {
             ps.setString(6, image.name());
             ps.executeUpdate();
         }
-        write("image_labels", image.name(), labels);
-        write("image_annotations", image.name(), annotations);
+        LabelTable.IMAGE_LABELS.write(tx, namespace, image.name(), labels);
+        LabelTable.IMAGE_ANNOTATIONS.write(tx, namespace, image.name(), annotations);
         return updated;
     }
 
@@ -168,37 +168,6 @@ public final class ImageStore {
         ps.setString(at, d.mediaType());
         ps.setString(at + 1, d.digest());
         ps.setLong(at + 2, d.size());
-    }
-
-    private Map<String, String> read(String table, String name) throws SQLException {
-        Map<String, String> out = new LinkedHashMap<>();
-        try (PreparedStatement ps = tx.prepareStatement("SELECT key, value FROM " + table + " WHERE namespace = ? AND name = ? ORDER BY key")) {
-            ps.setString(1, namespace);
-            ps.setString(2, name);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) out.put(rs.getString(1), rs.getString(2));
-            }
-        }
-        return out;
-    }
-
-    private void write(String table, String name, Map<String, String> values) throws SQLException {
-        try (PreparedStatement del = tx.prepareStatement("DELETE FROM " + table + " WHERE namespace = ? AND name = ?")) {
-            del.setString(1, namespace);
-            del.setString(2, name);
-            del.executeUpdate();
-        }
-        try (PreparedStatement ins = tx.prepareStatement("INSERT INTO " + table + " (namespace, name, key, value) VALUES (?, ?, ?, ?)")) {
-            for (var e : values.entrySet()) {
-                if (e.getValue().isEmpty()) continue;
-                ins.setString(1, namespace);
-                ins.setString(2, name);
-                ins.setString(3, e.getKey());
-                ins.setString(4, e.getValue());
-                ins.addBatch();
-            }
-            ins.executeBatch();
-        }
     }
 
     /** Namespace-delete guard: "images" while any remain. */

@@ -73,6 +73,7 @@ public final class MetadataDb implements AutoCloseable {
             }
             MetadataDb db = new MetadataDb(file, ch, lock, conn, clock);
             db.addOccupancy(ImageStore::occupancy);
+            db.addOccupancy(ContainerStore::occupancy);
             db.migrate(Schema.MIGRATIONS);
             return db;
         } catch (SQLException | RuntimeException e) {
@@ -95,6 +96,11 @@ public final class MetadataDb implements AutoCloseable {
     /** The image records of {@code namespace} as seen inside transaction {@code tx}. */
     public ImageStore images(Connection tx, String namespace) {
         return new ImageStore(tx, namespace, clock);
+    }
+
+    /** The container records of {@code namespace} as seen inside transaction {@code tx}. */
+    public ContainerStore containers(Connection tx, String namespace) {
+        return new ContainerStore(tx, namespace, clock);
     }
 
     /** Lets a subsystem veto deleting a namespace that still holds its resources. */

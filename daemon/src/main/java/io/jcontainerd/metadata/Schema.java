@@ -63,6 +63,42 @@ final class Schema {
                         value     TEXT NOT NULL,
                         PRIMARY KEY (namespace, name, key),
                         FOREIGN KEY (namespace, name) REFERENCES images(namespace, name) ON DELETE CASCADE
+                    )""")),
+            // Containers: the record a task is created from. spec, runtime options and extensions are
+            // serialized google.protobuf.Any values. GC reads containers as roots referencing their
+            // snapshot (snapshotter, snapshot_key) and image.
+            new Migration(4, List.of(
+                    """
+                    CREATE TABLE containers (
+                        namespace       TEXT NOT NULL REFERENCES namespaces(name),
+                        id              TEXT NOT NULL,
+                        image           TEXT NOT NULL,
+                        runtime_name    TEXT NOT NULL,
+                        runtime_options BLOB,
+                        spec            BLOB NOT NULL,
+                        snapshotter     TEXT NOT NULL,
+                        snapshot_key    TEXT NOT NULL,
+                        created_at      INTEGER NOT NULL,
+                        updated_at      INTEGER NOT NULL,
+                        PRIMARY KEY (namespace, id)
+                    )""",
+                    """
+                    CREATE TABLE container_labels (
+                        namespace TEXT NOT NULL,
+                        id        TEXT NOT NULL,
+                        key       TEXT NOT NULL,
+                        value     TEXT NOT NULL,
+                        PRIMARY KEY (namespace, id, key),
+                        FOREIGN KEY (namespace, id) REFERENCES containers(namespace, id) ON DELETE CASCADE
+                    )""",
+                    """
+                    CREATE TABLE container_extensions (
+                        namespace TEXT NOT NULL,
+                        id        TEXT NOT NULL,
+                        name      TEXT NOT NULL,
+                        value     BLOB NOT NULL,
+                        PRIMARY KEY (namespace, id, name),
+                        FOREIGN KEY (namespace, id) REFERENCES containers(namespace, id) ON DELETE CASCADE
                     )""")));
 
     static int version(Connection tx) throws SQLException {
