@@ -17,11 +17,22 @@ import java.util.List;
 public final class TempMounts {
     private TempMounts() {}
 
-    /** Creates the location (mode 0700) and returns it. */
+    // set once at boot, before plugins initialize; read by Mounts.withTempMount
+    private static volatile Path location;
+
+    /** Creates the location (mode 0700), makes it the one {@link #location()} returns, and returns it. */
     public static Path setLocation(Path dir) throws IOException {
         Files.createDirectories(dir);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        location = dir.toAbsolutePath().normalize();
         return dir;
+    }
+
+    /** Where temporary mounts are made (root/tmpmounts in the daemon). */
+    public static Path location() {
+        Path l = location;
+        if (l == null) throw new IllegalStateException("temp mount location is not set");
+        return l;
     }
 
     /**
