@@ -1,0 +1,43 @@
+package io.jcontainerd.gc.scheduler;
+
+import io.jcontainerd.content.ContentStore;
+import io.jcontainerd.gc.ContentBackendCleanup;
+import io.jcontainerd.gc.ContentGcResource;
+import io.jcontainerd.gc.GarbageCollector;
+import io.jcontainerd.gc.IngestGcResource;
+import io.jcontainerd.gc.LeaseGcResource;
+import io.jcontainerd.metadata.MetadataDb;
+import io.jcontainerd.plugin.PluginProvider;
+import io.jcontainerd.plugin.PluginType;
+import io.jcontainerd.plugin.Registration;
+import java.util.List;
+
+/**
+ * Registers {@code io.containerd.gc.v1.scheduler} (requires the metadata plugin): the collector with
+ * the resources that exist in the metadata schema, the content backend cleanup when a content store
+ * plugin is loaded, and the scheduler, started right away.
+ */
+public final class SchedulerPlugin implements PluginProvider {
+
+    @Override
+    public List<Registration> registrations() {
+        return List.of(new Registration(PluginType.GC, "scheduler", List.of(PluginType.METADATA),
+                SchedulerConfig.defaults(), ic -> {
+                    SchedulerConfig cfg = ic.config(SchedulerConfig.class);
+                    MetadataDb db = ic.plugins().single(PluginType.METADATA, MetadataDb.class);
+                    GarbageCollector collector = new GarbageCollector(db, ic.clock());
+                    collector.register(new LeaseGcResource());
+                    collector.register(new ContentGcResource());
+                    collector.register(new IngestGcResource());
+                    for (ContentStore cs : ic.plugins().instancesOf(PluginType.CONTENT, ContentStore.class).values()) {
+                        collector.register(new ContentBackendCleanup(cs));
+                        break; // one backend store, as containerd's metadata plugin takes one
+                    }
+                    GcScheduler scheduler = new GcScheduler(collector::collect, cfg, ic.clock(),
+                            new ExecutorTimer("gc-scheduler"));
+                    ic.exports().putAll(scheduler.exports());
+                    scheduler.start();
+                    return new Gc(collector, scheduler);
+                }));
+    }
+}
