@@ -30,7 +30,8 @@ final class Schema {
                         key       TEXT NOT NULL,
                         value     TEXT NOT NULL,
                         PRIMARY KEY (namespace, key)
-                    )""")));
+                    )""")),
+            new Migration(2, ContentTables.MIGRATION));
 
     static int version(Connection tx) throws SQLException {
         try (Statement st = tx.createStatement()) {
