@@ -77,6 +77,11 @@ public final class GarbageCollector {
         }
     }
 
+    /** Makes every backend cleanup pending, for deletions reported without saying what went. */
+    public void markAllDirty() {
+        pending.addAll(cleanups);
+    }
+
     /**
      * Runs one collection. A failure of the metadata phase (nothing removed) is thrown; a backend
      * cleanup failure is logged, reported in the stats, and retried next time.

@@ -1,5 +1,6 @@
 package io.jcontainerd.gc;
 
+import io.jcontainerd.metadata.ContentTables;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -25,7 +26,7 @@ public final class IngestGcResource implements GcResource {
     public void roots(Connection tx, Instant now, RefSink out) throws SQLException {
         try (PreparedStatement ps = tx.prepareStatement(
                 "SELECT namespace, ref FROM ingests WHERE expires_at IS NOT NULL AND expires_at >= ?")) {
-            ps.setLong(1, nanos(now));
+            ps.setLong(1, ContentTables.nanos(now));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) out.add(Node.ingest(rs.getString(1), rs.getString(2)));
             }
@@ -50,10 +51,5 @@ public final class IngestGcResource implements GcResource {
     @Override
     public void remove(Connection tx, Node node) throws SQLException {
         Sql.update(tx, "DELETE FROM ingests WHERE namespace = ? AND ref = ?", node.namespace(), node.key());
-    }
-
-    // schema 2 stores times as nanoseconds since the epoch
-    static long nanos(Instant t) {
-        return Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000_000L), t.getNano());
     }
 }

@@ -1,6 +1,5 @@
 package io.jcontainerd.gc.scheduler;
 
-import io.jcontainerd.content.ContentStore;
 import io.jcontainerd.gc.ContentBackendCleanup;
 import io.jcontainerd.gc.ContentGcResource;
 import io.jcontainerd.gc.GarbageCollector;
@@ -14,8 +13,9 @@ import java.util.List;
 
 /**
  * Registers {@code io.containerd.gc.v1.scheduler} (requires the metadata plugin): the collector with
- * the resources that exist in the metadata schema, the content backend cleanup when a content store
- * plugin is loaded, and the scheduler, started right away.
+ * the resources that exist in the metadata schema, the content backend cleanup when the metadata layer
+ * wraps a content store, and the scheduler, started right away and installed as the metadata
+ * database's {@link io.jcontainerd.metadata.GcTrigger}.
  */
 public final class SchedulerPlugin implements PluginProvider {
 
@@ -29,15 +29,15 @@ public final class SchedulerPlugin implements PluginProvider {
                     collector.register(new LeaseGcResource());
                     collector.register(new ContentGcResource());
                     collector.register(new IngestGcResource());
-                    for (ContentStore cs : ic.plugins().instancesOf(PluginType.CONTENT, ContentStore.class).values()) {
-                        collector.register(new ContentBackendCleanup(cs));
-                        break; // one backend store, as containerd's metadata plugin takes one
-                    }
+                    // the backend the metadata layer wraps, so both agree on what is referenced
+                    if (db.hasContent()) collector.register(new ContentBackendCleanup(db.content().backend()));
                     GcScheduler scheduler = new GcScheduler(collector::collect, cfg, ic.clock(),
                             new ExecutorTimer("gc-scheduler"));
+                    SchedulerTrigger trigger = new SchedulerTrigger(collector, scheduler);
+                    db.setGcTrigger(trigger);
                     ic.exports().putAll(scheduler.exports());
                     scheduler.start();
-                    return new Gc(collector, scheduler);
+                    return new Gc(collector, scheduler, trigger, db);
                 }));
     }
 }
