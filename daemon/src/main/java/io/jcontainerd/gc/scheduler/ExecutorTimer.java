@@ -27,8 +27,14 @@ public final class ExecutorTimer implements Timer {
         return () -> f.cancel(false);
     }
 
+    /** Stops the thread; waits a little for a running collection so it does not outlive the database. */
     @Override
     public void close() {
         executor.shutdownNow();
+        try {
+            executor.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
