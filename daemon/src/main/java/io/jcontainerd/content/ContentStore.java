@@ -12,7 +12,10 @@ public interface ContentStore {
     /** NotFound if absent. */
     Info info(Digest digest) throws IOException;
 
-    /** Updates labels selected by {@code fieldpaths} ("labels", "labels.&lt;key&gt;"; empty = all labels). */
+    /**
+     * Updates labels selected by {@code fieldpaths} ("labels", "labels.&lt;key&gt;"; empty = all labels).
+     * A store without labels (the local store, as containerd's) is FailedPrecondition.
+     */
     Info update(Info info, List<String> fieldpaths) throws IOException;
 
     @FunctionalInterface
@@ -20,7 +23,10 @@ public interface ContentStore {
         void accept(Info info) throws IOException;
     }
 
-    /** Calls {@code fn} for every blob matching any of {@code filters} (containerd filter syntax). */
+    /**
+     * Calls {@code fn} for every blob matching any of {@code filters} (containerd filter syntax; fields
+     * {@code digest} and {@code labels.<key>}, see {@link Info#adaptor()}).
+     */
     void walk(List<String> filters, WalkFn fn) throws IOException;
 
     /** NotFound if absent. */
@@ -32,6 +38,7 @@ public interface ContentStore {
     /** NotFound if no ingest has this ref. */
     Status status(String ref) throws IOException;
 
+    /** The ingests matching any of {@code filters} (field {@code ref}, see {@link Status#adaptor()}). */
     List<Status> listStatuses(List<String> filters) throws IOException;
 
     /** Removes an ingest's data; NotFound if none. */
@@ -39,8 +46,9 @@ public interface ContentStore {
 
     /**
      * Opens (or resumes) the ingest {@code ref}. Only one writer per ref at a time: a second open is
-     * Unavailable ("ref ... is locked"). {@code total} and {@code expected} (nullable) are hints kept in
-     * the status; an ingest whose expected blob already exists is AlreadyExists.
+     * Unavailable ("ref &lt;ref&gt; locked for &lt;duration&gt; (since &lt;time&gt;): unavailable").
+     * {@code total} and {@code expected} (nullable) are hints kept in the status; an ingest whose
+     * expected blob already exists is AlreadyExists. An empty ref is InvalidArgument.
      */
     Writer writer(String ref, long total, Digest expected) throws IOException;
 }

@@ -19,12 +19,13 @@ public interface Writer extends AutoCloseable {
 
     /**
      * Commits the data as a blob. {@code size} 0 and {@code expected} null mean "do not check".
-     * A size or digest mismatch is FailedPrecondition and the ingest stays for retry; an existing blob is
-     * AlreadyExists (the ingest is removed).
+     * A size or digest mismatch is FailedPrecondition: the ingest stays and the writer stays open, so
+     * the caller may truncate and rewrite, commit again, or close and resume later. An existing blob is
+     * AlreadyExists (the ingest is removed). Every outcome other than a mismatch closes the writer.
      */
     void commit(long size, Digest expected, Map<String, String> labels) throws IOException;
 
-    /** Truncates to {@code size} (only 0 is required to be supported: restart from scratch). */
+    /** Truncates to {@code size} (0 restarts from scratch); the digest is recomputed over what remains. */
     void truncate(long size) throws IOException;
 
     @Override
