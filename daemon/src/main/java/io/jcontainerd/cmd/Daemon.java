@@ -6,7 +6,10 @@ import io.jcontainerd.debug.DebugRoutes;
 import io.jcontainerd.debug.HttpEndpoint;
 import io.jcontainerd.debug.ThreadDump;
 import io.jcontainerd.metrics.Metrics;
+import io.jcontainerd.gc.GcMetrics;
+import io.jcontainerd.gc.scheduler.Gc;
 import io.jcontainerd.log.Logs;
+import io.jcontainerd.plugin.PluginType;
 import io.jcontainerd.mount.TempMounts;
 import io.jcontainerd.plugin.PluginLoader;
 import io.jcontainerd.server.Server;
@@ -62,6 +65,8 @@ final class Daemon implements Signals.Handler {
             if (metrics != null) {
                 server.addInterceptor(metrics.grpc());
                 server.serviceDefinitions().forEach(metrics.grpc()::initialize);
+                server.plugins().instancesOf(PluginType.GC, Gc.class).values()
+                        .forEach(gc -> GcMetrics.register(metrics.registry(), gc.collector()));
                 server.addListener(metrics.listen(config.metrics().address()));
             }
             server.serveGrpc();

@@ -37,6 +37,8 @@ public final class MetadataDb implements AutoCloseable {
     private final ReentrantLock txLock = new ReentrantLock();
     private final Clock clock;
     private final List<NamespaceStore.Occupancy> occupancy = new CopyOnWriteArrayList<>();
+    private volatile MetadataContent content;
+    private volatile GcTrigger gc = GcTrigger.NONE;
 
     private MetadataDb(Path file, FileChannel lockChannel, FileLock lock, Connection conn, Clock clock) {
         this.clock = clock;
@@ -112,13 +114,42 @@ public final class MetadataDb implements AutoCloseable {
         return List.copyOf(occupancy);
     }
 
+    /**
+     * The namespaced content layer over the backend content store (containerd's {@code db.ContentStore()});
+     * FailedPrecondition when no content store plugin was available to wrap.
+     */
+    public MetadataContent content() {
+        MetadataContent c = content;
+        if (c == null) throw Errdefs.failedPrecondition("metadata: no content store is available");
+        return c;
+    }
+
+    public boolean hasContent() {
+        return content != null;
+    }
+
+    void setContent(MetadataContent content) {
+        this.content = content;
+    }
+
+    /** The garbage collector's hooks; {@link GcTrigger#NONE} until a GC plugin installs itself. */
+    public GcTrigger gcTrigger() {
+        return gc;
+    }
+
+    public void setGcTrigger(GcTrigger trigger) {
+        this.gc = trigger == null ? GcTrigger.NONE : trigger;
+    }
+
     public Path file() {
         return file;
     }
 
     /** Runs {@code work} in a write transaction: all of it commits, or none of it. */
     public <T> T update(TxWork<T> work) {
-        return inTransaction(work);
+        T result = inTransaction(work);
+        gc.mutated();
+        return result;
     }
 
     /** Runs {@code work} against a consistent view. */

@@ -1,5 +1,6 @@
 package io.jcontainerd.metadata;
 
+import io.jcontainerd.content.ContentStore;
 import io.jcontainerd.plugin.PluginProvider;
 import io.jcontainerd.plugin.PluginType;
 import io.jcontainerd.plugin.Registration;
@@ -26,6 +27,10 @@ public final class MetadataPlugin implements PluginProvider {
                                 + cfg.contentSharingPolicy() + "\"");
                     }
                     MetadataDb db = MetadataDb.open(ic.root(), ic.clock());
+                    db.addOccupancy(ContentTables::occupancy);
+                    // wrap the backend content store (if one initialized) the way containerd's metadata.NewDB does
+                    ic.plugins().instancesOf(PluginType.CONTENT, ContentStore.class).values().stream().findFirst()
+                            .ifPresent(cs -> db.setContent(new MetadataContent(db, cs, cfg.contentSharingPolicy().equals("shared"))));
                     ic.exports().put("path", db.file().toString());
                     return db;
                 }));

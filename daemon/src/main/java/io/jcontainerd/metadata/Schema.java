@@ -31,6 +31,7 @@ final class Schema {
                         value     TEXT NOT NULL,
                         PRIMARY KEY (namespace, key)
                     )""")),
+            new Migration(2, ContentTables.MIGRATION),
             // Images: name -> target descriptor; labels and target annotations in side tables.
             // GC reads images as roots and follows target_digest to content.
             new Migration(3, List.of(

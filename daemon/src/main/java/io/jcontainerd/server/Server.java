@@ -101,7 +101,7 @@ public final class Server implements AutoCloseable {
         for (ServerServiceDefinition def : serviceDefinitions()) {
             // interceptors run last-added first: extras (metrics) see the status ErrorMapping produced
             List<ServerInterceptor> chain = new ArrayList<>(List.of(
-                    new NamespaceInterceptor(), new MessageLimits(config.grpc().maxSendMessageSize()), new ErrorMapping()));
+                    new NamespaceInterceptor(), new io.jcontainerd.leases.LeaseInterceptor(), new MessageLimits(config.grpc().maxSendMessageSize()), new ErrorMapping()));
             chain.addAll(interceptors);
             b.addService(ServerInterceptors.intercept(def, chain));
         }

@@ -125,7 +125,7 @@ class ImagesServiceTest {
         var ls = Ctr.run(a, "-n", "ctrimg", "images", "ls").assertOk();
         assertThat(ls.stdout()).contains("docker.io/library/busybox:1.36").contains(DIGEST).contains("team=a");
         Ctr.run(a, "-n", "ctrimg", "images", "label", "docker.io/library/busybox:1.36", "tier=gold").assertOk();
-        images.create(CreateImageRequest.newBuilder().setImage(image("docker.io/library/busybox:stable")).build());
+        Ctr.run(a, "-n", "ctrimg", "images", "tag", "docker.io/library/busybox:1.36", "docker.io/library/busybox:stable").assertOk();
         var q = Ctr.run(a, "-n", "ctrimg", "images", "ls", "-q").assertOk();
         assertThat(q.stdout().lines()).containsExactly("docker.io/library/busybox:1.36", "docker.io/library/busybox:stable");
 
@@ -133,8 +133,7 @@ class ImagesServiceTest {
         assertThat(codeOf(() -> busy.delete(DeleteNamespaceRequest.newBuilder().setName("ctrimg").build())))
                 .isEqualTo(Status.Code.FAILED_PRECONDITION);
 
-        images.delete(DeleteImageRequest.newBuilder().setName("docker.io/library/busybox:1.36").build());
-        images.delete(DeleteImageRequest.newBuilder().setName("docker.io/library/busybox:stable").build());
+        Ctr.run(a, "-n", "ctrimg", "images", "rm", "--sync", "docker.io/library/busybox:1.36", "docker.io/library/busybox:stable").assertOk();
         assertThat(Ctr.run(a, "-n", "ctrimg", "images", "ls", "-q").assertOk().stdout()).isBlank();
         Ctr.run(a, "namespaces", "rm", "ctrimg").assertOk();
     }

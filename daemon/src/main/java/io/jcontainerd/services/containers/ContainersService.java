@@ -94,6 +94,7 @@ public final class ContainersService extends ContainersGrpc.ContainersImplBase i
             db.containers(tx, ns).delete(req.getId());
             return null;
         });
+        db.gcTrigger().dirty(); // its snapshot may now be unreferenced
         events.publish(ns, "/containers/delete", ContainerDelete.newBuilder().setId(req.getId()).build());
         out.onNext(Empty.getDefaultInstance());
         out.onCompleted();

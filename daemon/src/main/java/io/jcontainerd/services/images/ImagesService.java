@@ -31,19 +31,12 @@ import java.util.List;
 /** containerd.services.images.v1.Images over the metadata database. */
 public final class ImagesService extends ImagesGrpc.ImagesImplBase implements GrpcService {
 
-    /** Runs a garbage collection, waiting for it when asked (Delete with {@code sync}). */
-    public interface Collector {
-        void collect(boolean wait);
-    }
-
     private final MetadataDb db;
     private final Publisher events;
-    private final Collector gc;
 
-    ImagesService(MetadataDb db, Publisher events, Collector gc) {
+    ImagesService(MetadataDb db, Publisher events) {
         this.db = db;
         this.events = events;
-        this.gc = gc;
     }
 
     @Override
@@ -92,7 +85,9 @@ public final class ImagesService extends ImagesGrpc.ImagesImplBase implements Gr
             return null;
         });
         events.publish(ns, "/images/delete", ImageDelete.newBuilder().setName(req.getName()).build());
-        gc.collect(req.getSync());
+        // the image's target may now be unreferenced; with sync, wait until the collector has run
+        db.gcTrigger().dirty();
+        if (req.getSync()) db.gcTrigger().collect(true);
         out.onNext(Empty.getDefaultInstance());
         out.onCompleted();
     }
@@ -120,9 +115,7 @@ public final class ImagesService extends ImagesGrpc.ImagesImplBase implements Gr
         @Override
         public List<Registration> registrations() {
             return List.of(Registration.of(PluginType.GRPC, "images", List.of(PluginType.METADATA, PluginType.GC),
-                    ic -> new ImagesService(ic.plugins().single(PluginType.METADATA, MetadataDb.class), ic.events(),
-                            ic.plugins().instancesOf(PluginType.GC, Collector.class).values().stream().findFirst()
-                                    .orElse(wait -> { }))));
+                    ic -> new ImagesService(ic.plugins().single(PluginType.METADATA, MetadataDb.class), ic.events())));
         }
     }
 }
