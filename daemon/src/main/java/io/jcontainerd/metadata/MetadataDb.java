@@ -74,6 +74,8 @@ public final class MetadataDb implements AutoCloseable {
                 st.execute("PRAGMA busy_timeout=5000");
             }
             MetadataDb db = new MetadataDb(file, ch, lock, conn, clock);
+            db.addOccupancy(ImageStore::occupancy);
+            db.addOccupancy(ContentTables::occupancy);
             db.migrate(Schema.MIGRATIONS);
             return db;
         } catch (SQLException | RuntimeException e) {
@@ -91,6 +93,11 @@ public final class MetadataDb implements AutoCloseable {
     /** The namespace records as seen inside transaction {@code tx}. */
     public NamespaceStore namespaces(Connection tx) {
         return new NamespaceStore(tx, clock);
+    }
+
+    /** The image records of {@code namespace} as seen inside transaction {@code tx}. */
+    public ImageStore images(Connection tx, String namespace) {
+        return new ImageStore(tx, namespace, clock);
     }
 
     /** Lets a subsystem veto deleting a namespace that still holds its resources. */

@@ -31,7 +31,41 @@ final class Schema {
                         value     TEXT NOT NULL,
                         PRIMARY KEY (namespace, key)
                     )""")),
-            new Migration(2, ContentTables.MIGRATION));
+            // Content, ingests and leases: documented in ContentTables.
+            new Migration(2, ContentTables.MIGRATION),
+            // Images: name -> target descriptor; labels and target annotations in side tables.
+            // GC reads images as roots and follows target_digest to content.
+            new Migration(3, List.of(
+                    """
+                    CREATE TABLE images (
+                        namespace         TEXT NOT NULL REFERENCES namespaces(name),
+                        name              TEXT NOT NULL,
+                        target_media_type TEXT NOT NULL,
+                        target_digest     TEXT NOT NULL,
+                        target_size       INTEGER NOT NULL,
+                        created_at        INTEGER NOT NULL,
+                        updated_at        INTEGER NOT NULL,
+                        PRIMARY KEY (namespace, name)
+                    )""",
+                    "CREATE INDEX images_by_target ON images (namespace, target_digest)",
+                    """
+                    CREATE TABLE image_labels (
+                        namespace TEXT NOT NULL,
+                        name      TEXT NOT NULL,
+                        key       TEXT NOT NULL,
+                        value     TEXT NOT NULL,
+                        PRIMARY KEY (namespace, name, key),
+                        FOREIGN KEY (namespace, name) REFERENCES images(namespace, name) ON DELETE CASCADE
+                    )""",
+                    """
+                    CREATE TABLE image_annotations (
+                        namespace TEXT NOT NULL,
+                        name      TEXT NOT NULL,
+                        key       TEXT NOT NULL,
+                        value     TEXT NOT NULL,
+                        PRIMARY KEY (namespace, name, key),
+                        FOREIGN KEY (namespace, name) REFERENCES images(namespace, name) ON DELETE CASCADE
+                    )""")));
 
     static int version(Connection tx) throws SQLException {
         try (Statement st = tx.createStatement()) {
