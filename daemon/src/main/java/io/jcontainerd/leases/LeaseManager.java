@@ -3,10 +3,10 @@ package io.jcontainerd.leases;
 import io.jcontainerd.errdefs.Errdefs;
 import io.jcontainerd.filters.Adaptors;
 import io.jcontainerd.filters.Filter;
-import io.jcontainerd.metadata.ContentTables;
 import io.jcontainerd.metadata.LeaseResources;
 import io.jcontainerd.metadata.MetadataDb;
 import io.jcontainerd.plugin.PluginProvider;
+import io.jcontainerd.protobuf.Timestamps;
 import io.jcontainerd.plugin.PluginType;
 import io.jcontainerd.plugin.Registration;
 import java.security.SecureRandom;
@@ -49,7 +49,7 @@ public final class LeaseManager {
             try (PreparedStatement ps = tx.prepareStatement("INSERT INTO leases (namespace, id, created_at) VALUES (?, ?, ?)")) {
                 ps.setString(1, namespace);
                 ps.setString(2, leaseId);
-                ps.setLong(3, ContentTables.nanos(now));
+                ps.setLong(3, Timestamps.toEpochNanos(now));
                 ps.executeUpdate();
             }
             try (PreparedStatement ps = tx.prepareStatement(
@@ -107,7 +107,7 @@ public final class LeaseManager {
                         String id = rs.getString(1);
                         Map<String, String> labels = labels(tx, namespace, id);
                         if (filter.match(Adaptors.object(Map.of("id", id, "labels", Adaptors.map(labels))))) {
-                            out.add(new Lease(id, ContentTables.instant(rs.getLong(2)), labels));
+                            out.add(new Lease(id, Timestamps.fromEpochNanos(rs.getLong(2)), labels));
                         }
                     }
                 }

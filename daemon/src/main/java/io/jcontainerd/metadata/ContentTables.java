@@ -4,7 +4,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Instant;
 import java.util.List;
 
 /**
@@ -39,7 +38,7 @@ import java.util.List;
  * {@code content.digest} nor {@code ingests.expected} may be deleted from the backend; backend ingests
  * whose ref is not an {@code ingests.backend_ref} may be aborted.
  */
-public final class ContentTables {
+final class ContentTables {
     private ContentTables() {}
 
     static final List<String> MIGRATION = List.of(
@@ -112,14 +111,5 @@ public final class ContentTables {
                 return rs.next() ? List.of("blobs") : List.of();
             }
         }
-    }
-
-    /** How times are stored. */
-    public static long nanos(Instant t) {
-        return Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000_000L), t.getNano());
-    }
-
-    public static Instant instant(long nanos) {
-        return Instant.ofEpochSecond(Math.floorDiv(nanos, 1_000_000_000L), Math.floorMod(nanos, 1_000_000_000L));
     }
 }

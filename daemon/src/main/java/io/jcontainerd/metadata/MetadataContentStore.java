@@ -12,6 +12,7 @@ import io.jcontainerd.errdefs.ErrorKind;
 import io.jcontainerd.filters.Adaptors;
 import io.jcontainerd.filters.Filter;
 import io.jcontainerd.namespaces.Namespaces;
+import io.jcontainerd.protobuf.Timestamps;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -93,7 +94,7 @@ public final class MetadataContentStore implements ContentStore {
             Instant now = db.clock().instant();
             writeLabels(tx, info.digest(), labels);
             try (PreparedStatement ps = tx.prepareStatement("UPDATE content SET updated_at = ? WHERE namespace = ? AND digest = ?")) {
-                ps.setLong(1, ContentTables.nanos(now));
+                ps.setLong(1, Timestamps.toEpochNanos(now));
                 ps.setString(2, ns);
                 ps.setString(3, info.digest().toString());
                 ps.executeUpdate();
@@ -114,8 +115,8 @@ public final class MetadataContentStore implements ContentStore {
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         Digest d = Digest.parse(rs.getString(1));
-                        Info info = new Info(d, rs.getLong(2), ContentTables.instant(rs.getLong(3)),
-                                ContentTables.instant(rs.getLong(4)), readLabels(tx, d));
+                        Info info = new Info(d, rs.getLong(2), Timestamps.fromEpochNanos(rs.getLong(3)),
+                                Timestamps.fromEpochNanos(rs.getLong(4)), readLabels(tx, d));
                         if (filter.match(adapt(info))) out.add(info);
                     }
                 }
@@ -354,7 +355,7 @@ public final class MetadataContentStore implements ContentStore {
                 if (blobExists(tx, actual)) {
                     inner[0] = Errdefs.alreadyExists("content %s: already exists", actual);
                 } else {
-                    long now = ContentTables.nanos(db.clock().instant());
+                    long now = Timestamps.toEpochNanos(db.clock().instant());
                     try (PreparedStatement ps = tx.prepareStatement(
                             "INSERT INTO content (namespace, digest, size, created_at, updated_at) VALUES (?, ?, ?, ?, ?)")) {
                         ps.setString(1, ns);
@@ -405,7 +406,7 @@ public final class MetadataContentStore implements ContentStore {
                 "INSERT INTO ingests (namespace, ref, created_at) VALUES (?, ?, ?) RETURNING id")) {
             ps.setString(1, ns);
             ps.setString(2, ref);
-            ps.setLong(3, ContentTables.nanos(db.clock().instant()));
+            ps.setLong(3, Timestamps.toEpochNanos(db.clock().instant()));
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 id = rs.getLong(1);
@@ -422,7 +423,7 @@ public final class MetadataContentStore implements ContentStore {
 
     private void setExpiry(Connection tx, String ref, Instant at) throws SQLException {
         try (PreparedStatement ps = tx.prepareStatement("UPDATE ingests SET expires_at = ? WHERE namespace = ? AND ref = ?")) {
-            ps.setLong(1, ContentTables.nanos(at));
+            ps.setLong(1, Timestamps.toEpochNanos(at));
             ps.setString(2, ns);
             ps.setString(3, ref);
             ps.executeUpdate();
@@ -465,8 +466,8 @@ public final class MetadataContentStore implements ContentStore {
             ps.setString(2, digest.toString());
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) return null;
-                return new Info(digest, rs.getLong(1), ContentTables.instant(rs.getLong(2)),
-                        ContentTables.instant(rs.getLong(3)), readLabels(tx, digest));
+                return new Info(digest, rs.getLong(1), Timestamps.fromEpochNanos(rs.getLong(2)),
+                        Timestamps.fromEpochNanos(rs.getLong(3)), readLabels(tx, digest));
             }
         }
     }

@@ -75,6 +75,7 @@ public final class MetadataDb implements AutoCloseable {
             }
             MetadataDb db = new MetadataDb(file, ch, lock, conn, clock);
             db.addOccupancy(ImageStore::occupancy);
+            db.addOccupancy(ContentTables::occupancy);
             db.addOccupancy(ContainerStore::occupancy);
             db.migrate(Schema.MIGRATIONS);
             return db;

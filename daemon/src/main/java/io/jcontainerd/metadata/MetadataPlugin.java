@@ -27,7 +27,6 @@ public final class MetadataPlugin implements PluginProvider {
                                 + cfg.contentSharingPolicy() + "\"");
                     }
                     MetadataDb db = MetadataDb.open(ic.root(), ic.clock());
-                    db.addOccupancy(ContentTables::occupancy);
                     // wrap the backend content store (if one initialized) the way containerd's metadata.NewDB does
                     ic.plugins().instancesOf(PluginType.CONTENT, ContentStore.class).values().stream().findFirst()
                             .ifPresent(cs -> db.setContent(new MetadataContent(db, cs, cfg.contentSharingPolicy().equals("shared"))));

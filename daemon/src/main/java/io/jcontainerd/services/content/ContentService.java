@@ -37,6 +37,7 @@ import io.jcontainerd.metadata.MetadataDb;
 import io.jcontainerd.namespaces.Namespaces;
 import io.jcontainerd.plugin.GrpcService;
 import io.jcontainerd.plugin.PluginProvider;
+import io.jcontainerd.protobuf.Timestamps;
 import io.jcontainerd.plugin.PluginType;
 import io.jcontainerd.plugin.Registration;
 import io.jcontainerd.plugin.SkipPluginException;
@@ -258,8 +259,7 @@ public final class ContentService extends ContentGrpc.ContentImplBase implements
     }
 
     static Timestamp ts(Instant t) {
-        if (t == null) return Timestamp.getDefaultInstance();
-        return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
+        return t == null ? Timestamp.getDefaultInstance() : Timestamps.of(t);
     }
 
     private static io.jcontainerd.api.services.content.v1.Info toProto(Info info) {

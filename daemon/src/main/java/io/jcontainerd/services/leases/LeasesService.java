@@ -1,7 +1,6 @@
 package io.jcontainerd.services.leases;
 
 import com.google.protobuf.Empty;
-import com.google.protobuf.Timestamp;
 import io.grpc.stub.StreamObserver;
 import io.jcontainerd.api.services.leases.v1.AddResourceRequest;
 import io.jcontainerd.api.services.leases.v1.CreateRequest;
@@ -19,6 +18,7 @@ import io.jcontainerd.leases.Resource;
 import io.jcontainerd.namespaces.Namespaces;
 import io.jcontainerd.plugin.GrpcService;
 import io.jcontainerd.plugin.PluginProvider;
+import io.jcontainerd.protobuf.Timestamps;
 import io.jcontainerd.plugin.PluginType;
 import io.jcontainerd.plugin.Registration;
 import java.util.List;
@@ -80,7 +80,7 @@ public final class LeasesService extends LeasesGrpc.LeasesImplBase implements Gr
     private static io.jcontainerd.api.services.leases.v1.Lease toProto(Lease l) {
         return io.jcontainerd.api.services.leases.v1.Lease.newBuilder()
                 .setId(l.id())
-                .setCreatedAt(Timestamp.newBuilder().setSeconds(l.createdAt().getEpochSecond()).setNanos(l.createdAt().getNano()))
+                .setCreatedAt(Timestamps.of(l.createdAt()))
                 .putAllLabels(l.labels())
                 .build();
     }
