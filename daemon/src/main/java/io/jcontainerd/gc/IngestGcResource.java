@@ -1,6 +1,6 @@
 package io.jcontainerd.gc;
 
-import io.jcontainerd.metadata.ContentTables;
+import io.jcontainerd.protobuf.Timestamps;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -26,7 +26,7 @@ public final class IngestGcResource implements GcResource {
     public void roots(Connection tx, Instant now, RefSink out) throws SQLException {
         try (PreparedStatement ps = tx.prepareStatement(
                 "SELECT namespace, ref FROM ingests WHERE expires_at IS NOT NULL AND expires_at >= ?")) {
-            ps.setLong(1, ContentTables.nanos(now));
+            ps.setLong(1, Timestamps.toEpochNanos(now));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) out.add(Node.ingest(rs.getString(1), rs.getString(2)));
             }

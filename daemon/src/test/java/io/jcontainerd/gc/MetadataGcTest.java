@@ -9,7 +9,7 @@ import io.jcontainerd.content.ReaderAt;
 import io.jcontainerd.content.Status;
 import io.jcontainerd.content.Writer;
 import io.jcontainerd.errdefs.Errdefs;
-import io.jcontainerd.metadata.ContentTables;
+import io.jcontainerd.protobuf.Timestamps;
 import io.jcontainerd.metadata.MetadataDb;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -141,7 +141,7 @@ class MetadataGcTest {
                 ps.setString(3, backendRef);
                 ps.setString(4, expected);
                 if (expires == null) ps.setNull(5, java.sql.Types.INTEGER);
-                else ps.setLong(5, ContentTables.nanos(expires));
+                else ps.setLong(5, Timestamps.toEpochNanos(expires));
                 return ps.executeUpdate();
             }
         });
