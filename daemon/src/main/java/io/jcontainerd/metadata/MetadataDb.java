@@ -13,6 +13,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -104,6 +105,20 @@ public final class MetadataDb implements AutoCloseable {
     /** The container records of {@code namespace} as seen inside transaction {@code tx}. */
     public ContainerStore containers(Connection tx, String namespace) {
         return new ContainerStore(tx, namespace, clock);
+    }
+
+    private final Map<String, MetadataSnapshotter> snapshotters = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Wraps backend snapshotter {@code name}; its records then guard namespace deletion too. */
+    void addSnapshotter(String name, io.jcontainerd.snapshots.Snapshotter backend) {
+        MetadataSnapshotter s = new MetadataSnapshotter(this, name, backend);
+        snapshotters.put(name, s);
+        addOccupancy(s::occupancy);
+    }
+
+    /** The wrapped snapshotters by plugin id (e.g. "overlayfs"). */
+    public Map<String, MetadataSnapshotter> snapshotters() {
+        return Map.copyOf(snapshotters);
     }
 
     /** Lets a subsystem veto deleting a namespace that still holds its resources. */

@@ -4,6 +4,7 @@ import io.jcontainerd.content.ContentStore;
 import io.jcontainerd.plugin.PluginProvider;
 import io.jcontainerd.plugin.PluginType;
 import io.jcontainerd.plugin.Registration;
+import io.jcontainerd.snapshots.Snapshotter;
 import java.util.List;
 
 /**
@@ -30,6 +31,7 @@ public final class MetadataPlugin implements PluginProvider {
                     // wrap the backend content store (if one initialized) the way containerd's metadata.NewDB does
                     ic.plugins().instancesOf(PluginType.CONTENT, ContentStore.class).values().stream().findFirst()
                             .ifPresent(cs -> db.setContent(new MetadataContent(db, cs, cfg.contentSharingPolicy().equals("shared"))));
+                    ic.plugins().instancesOf(PluginType.SNAPSHOT, Snapshotter.class).forEach(db::addSnapshotter);
                     ic.exports().put("path", db.file().toString());
                     return db;
                 }));

@@ -101,6 +101,31 @@ final class Schema {
                         value     BLOB NOT NULL,
                         PRIMARY KEY (namespace, id, name),
                         FOREIGN KEY (namespace, id) REFERENCES containers(namespace, id) ON DELETE CASCADE
+                    )""")),
+            // Snapshots, per namespace and snapshotter: the client's key (or committed name) maps to a
+            // backend key "<namespace>/<id>/<key>" that is never reused. GC reads parent and labels as
+            // references; the backend cleanup removes backend snapshots no row names.
+            new Migration(5, List.of(
+                    """
+                    CREATE TABLE snapshots (
+                        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+                        namespace   TEXT NOT NULL REFERENCES namespaces(name),
+                        snapshotter TEXT NOT NULL,
+                        key         TEXT NOT NULL,
+                        backend_key TEXT NOT NULL,
+                        parent      TEXT NOT NULL,
+                        kind        INTEGER NOT NULL,
+                        created_at  INTEGER NOT NULL,
+                        updated_at  INTEGER NOT NULL,
+                        UNIQUE (namespace, snapshotter, key)
+                    )""",
+                    "CREATE INDEX snapshots_by_parent ON snapshots (namespace, snapshotter, parent)",
+                    """
+                    CREATE TABLE snapshot_labels (
+                        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+                        key         TEXT NOT NULL,
+                        value       TEXT NOT NULL,
+                        PRIMARY KEY (snapshot_id, key)
                     )""")));
 
     static int version(Connection tx) throws SQLException {

@@ -3,6 +3,8 @@ package io.jcontainerd.gc.scheduler;
 import io.jcontainerd.gc.ContainerGcResource;
 import io.jcontainerd.gc.ContentBackendCleanup;
 import io.jcontainerd.gc.ImageGcResource;
+import io.jcontainerd.gc.SnapshotBackendCleanup;
+import io.jcontainerd.gc.SnapshotGcResource;
 import io.jcontainerd.gc.ContentGcResource;
 import io.jcontainerd.gc.GarbageCollector;
 import io.jcontainerd.gc.IngestGcResource;
@@ -33,6 +35,8 @@ public final class SchedulerPlugin implements PluginProvider {
                     collector.register(new IngestGcResource());
                     collector.register(new ImageGcResource());
                     collector.register(new ContainerGcResource());
+                    collector.register(new SnapshotGcResource());
+                    db.snapshotters().values().forEach(sn -> collector.register(new SnapshotBackendCleanup(sn)));
                     // the backend the metadata layer wraps, so both agree on what is referenced
                     if (db.hasContent()) collector.register(new ContentBackendCleanup(db.content().backend()));
                     GcScheduler scheduler = new GcScheduler(collector::collect, cfg, ic.clock(),
