@@ -166,6 +166,7 @@ public final class Applier {
 
     private void create(Path path, char type, TarEntry hdr, FileStat existing) throws IOException {
         int mode = hdr.mode() & 07777;
+        boolean symlink = type == TarEntry.SYMLINK;
         switch (type) {
             case TarEntry.DIR -> {
                 if (existing == null || !existing.isDir()) Files.createDirectory(path);
@@ -174,7 +175,11 @@ public final class Applier {
             case TarEntry.CHAR -> ArchiveSyscalls.mknod(path, mode | ArchiveSyscalls.S_IFCHR, hdr.devMajor(), hdr.devMinor());
             case TarEntry.BLOCK -> ArchiveSyscalls.mknod(path, mode | ArchiveSyscalls.S_IFBLK, hdr.devMajor(), hdr.devMinor());
             case TarEntry.FIFO -> ArchiveSyscalls.mknod(path, mode | ArchiveSyscalls.S_IFIFO, 0, 0);
-            case TarEntry.LINK -> Files.createLink(path, hardlinkTarget(hdr));
+            case TarEntry.LINK -> {
+                Path target = hardlinkTarget(hdr);
+                symlink = FileStat.lstat(target).isSymlink(); // a hardlink to a symlink is a symlink
+                Files.createLink(path, target);
+            }
             case TarEntry.SYMLINK -> ArchiveSyscalls.symlink(hdr.linkName(), path);
             default -> throw Errdefs.invalidArgument("unhandled tar header type %d for %s", (int) type, hdr.name());
         }
@@ -185,7 +190,7 @@ public final class Applier {
         }
         for (var x : hdr.xattrs().entrySet()) setXattr(path, type, x.getKey(), x.getValue());
         // after lchown, which clears setuid/setgid
-        if (type != TarEntry.SYMLINK) ArchiveSyscalls.chmod(path, mode);
+        if (!symlink) ArchiveSyscalls.chmod(path, mode);
         setTimes(path, hdr);
     }
 

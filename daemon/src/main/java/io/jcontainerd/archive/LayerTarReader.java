@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarUtils;
 
 /**
  * commons-compress's tar reader with the limits and details layers need: special headers (PAX, GNU long
@@ -71,6 +72,12 @@ final class LayerTarReader extends TarArchiveInputStream {
         // commons reports a partial header as the end of the archive; Go (and we) call it truncated
         if (r == null && source.count() != before) {
             throw Errdefs.invalidArgument("invalid tar archive: truncated header at offset %d", before);
+        }
+        // commons does not check header checksums (Go does); old GNU sparse extension blocks carry none
+        TarArchiveEntry cur = getCurrentEntry();
+        boolean sparseExtension = cur != null && cur.isExtended();
+        if (r != null && !sparseExtension && !isEOFRecord(r) && !TarUtils.verifyCheckSum(r)) {
+            throw Errdefs.invalidArgument("invalid tar archive: header checksum mismatch at offset %d", before);
         }
         return r;
     }
