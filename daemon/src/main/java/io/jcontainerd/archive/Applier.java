@@ -49,6 +49,8 @@ public final class Applier {
     /** Directories whose times are set last, once nothing more is created inside them. */
     private final List<Map.Entry<Path, TarEntry>> dirs = new ArrayList<>();
     private final byte[] buffer = new byte[BUFFER];
+    private String cachedDirName;
+    private Path cachedDir;
 
     private Applier(Path root, ApplyOptions options, LayerTarReader tar) {
         this.root = root;
@@ -108,20 +110,36 @@ public final class Applier {
 
         int slash = name.lastIndexOf('/');
         String base = slash < 0 ? name : name.substring(slash + 1);
-        Path parent = slash < 0 ? root : ArchivePaths.rootPath(root, name.substring(0, slash));
-        Path path = parent.resolve(base);
-        if (!parent.equals(root)) mkparent(parent);
+        Path parent = slash < 0 ? root : parentDir(name.substring(0, slash));
 
         if (base.startsWith(WHITEOUT_PREFIX)) {
             whiteout(hdr, parent, base);
             return;
         }
 
-        FileStat existing = FileStat.lstatOrNull(path);
-        if (existing != null && !(existing.isDir() && type == TarEntry.DIR)) removeAll(path);
-        create(path, type, hdr, existing);
+        Path path = parent.resolve(base);
+        create(path, type, hdr);
         if (type == TarEntry.DIR) dirs.add(Map.entry(path, hdr));
         unpacked.add(path);
+    }
+
+    /**
+     * The directory an entry goes into, resolved inside the root and created if missing. Layers list
+     * siblings together, so the last answer is kept until something is removed or a symlink is created
+     * (the only changes that can alter how a path resolves once its directories exist).
+     */
+    private Path parentDir(String dirName) throws IOException {
+        if (dirName.equals(cachedDirName)) return cachedDir;
+        Path dir = ArchivePaths.rootPath(root, dirName);
+        if (!dir.equals(root)) mkparent(dir);
+        cachedDirName = dirName;
+        cachedDir = dir;
+        return dir;
+    }
+
+    private void invalidateDirCache() {
+        cachedDirName = null;
+        cachedDir = null;
     }
 
     private void whiteout(TarEntry hdr, Path dir, String base) throws IOException {
@@ -164,24 +182,40 @@ public final class Applier {
         }
     }
 
-    private void create(Path path, char type, TarEntry hdr, FileStat existing) throws IOException {
+    /**
+     * Creates one entry. Whatever is in the way is removed first (never followed), except that a directory
+     * entry merges into an existing directory. Creation is tried first: on a fresh target nothing is there.
+     */
+    private void create(Path path, char type, TarEntry hdr) throws IOException {
         int mode = hdr.mode() & 07777;
         boolean symlink = type == TarEntry.SYMLINK;
-        switch (type) {
-            case TarEntry.DIR -> {
-                if (existing == null || !existing.isDir()) Files.createDirectory(path);
+        Path linkTarget = type == TarEntry.LINK ? hardlinkTarget(hdr) : null;
+        if (linkTarget != null) symlink = FileStat.lstat(linkTarget).isSymlink(); // a hardlink to a symlink is a symlink
+        if (type != TarEntry.REG && type != TarEntry.DIR && type != TarEntry.CHAR && type != TarEntry.BLOCK
+                && type != TarEntry.FIFO && type != TarEntry.LINK && type != TarEntry.SYMLINK) {
+            throw Errdefs.invalidArgument("unhandled tar header type %d for %s", (int) type, hdr.name());
+        }
+        for (int attempt = 0; ; attempt++) {
+            try {
+                switch (type) {
+                    case TarEntry.DIR -> Files.createDirectory(path);
+                    case TarEntry.REG -> writeFile(path, hdr);
+                    case TarEntry.CHAR -> ArchiveSyscalls.mknod(path, mode | ArchiveSyscalls.S_IFCHR, hdr.devMajor(), hdr.devMinor());
+                    case TarEntry.BLOCK -> ArchiveSyscalls.mknod(path, mode | ArchiveSyscalls.S_IFBLK, hdr.devMajor(), hdr.devMinor());
+                    case TarEntry.FIFO -> ArchiveSyscalls.mknod(path, mode | ArchiveSyscalls.S_IFIFO, 0, 0);
+                    case TarEntry.LINK -> Files.createLink(path, linkTarget);
+                    default -> {
+                        ArchiveSyscalls.symlink(hdr.linkName(), path);
+                        invalidateDirCache();
+                    }
+                }
+                break;
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (!replaceExisting(path, type, attempt)) break;
+            } catch (ErrnoException e) {
+                if (e.errno() != ArchiveSyscalls.EEXIST) throw e;
+                if (!replaceExisting(path, type, attempt)) break;
             }
-            case TarEntry.REG -> writeFile(path, hdr);
-            case TarEntry.CHAR -> ArchiveSyscalls.mknod(path, mode | ArchiveSyscalls.S_IFCHR, hdr.devMajor(), hdr.devMinor());
-            case TarEntry.BLOCK -> ArchiveSyscalls.mknod(path, mode | ArchiveSyscalls.S_IFBLK, hdr.devMajor(), hdr.devMinor());
-            case TarEntry.FIFO -> ArchiveSyscalls.mknod(path, mode | ArchiveSyscalls.S_IFIFO, 0, 0);
-            case TarEntry.LINK -> {
-                Path target = hardlinkTarget(hdr);
-                symlink = FileStat.lstat(target).isSymlink(); // a hardlink to a symlink is a symlink
-                Files.createLink(path, target);
-            }
-            case TarEntry.SYMLINK -> ArchiveSyscalls.symlink(hdr.linkName(), path);
-            default -> throw Errdefs.invalidArgument("unhandled tar header type %d for %s", (int) type, hdr.name());
         }
         try {
             ArchiveSyscalls.lchown(path, (int) hdr.uid(), (int) hdr.gid());
@@ -192,6 +226,15 @@ public final class Applier {
         // after lchown, which clears setuid/setgid
         if (!symlink) ArchiveSyscalls.chmod(path, mode);
         setTimes(path, hdr);
+    }
+
+    /** Something exists at path: false to merge (directory onto directory), true after removing it to retry. */
+    private boolean replaceExisting(Path path, char type, int attempt) throws IOException {
+        FileStat existing = FileStat.lstatOrNull(path);
+        if (existing != null && existing.isDir() && type == TarEntry.DIR) return false;
+        if (attempt > 0) throw new IOException("cannot replace " + path + ": it keeps reappearing");
+        removeAll(path);
+        return true;
     }
 
     private void writeFile(Path path, TarEntry hdr) throws IOException {
@@ -306,7 +349,12 @@ public final class Applier {
     }
 
     /** Removes a file or a whole tree without following symlinks; a missing path is fine. */
-    static void removeAll(Path path) throws IOException {
+    private void removeAll(Path path) throws IOException {
+        invalidateDirCache();
+        removeTree(path);
+    }
+
+    static void removeTree(Path path) throws IOException {
         FileStat st = FileStat.lstatOrNull(path);
         if (st == null) return;
         if (!st.isDir()) {
