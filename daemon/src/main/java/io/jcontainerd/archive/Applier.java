@@ -66,12 +66,16 @@ public final class Applier {
      * @throws IOException         failures of the file system or of {@code tar} itself
      */
     public static ApplyResult apply(Path root, InputStream tar, ApplyOptions options) throws IOException {
-        Path r = root.toAbsolutePath().normalize();
-        if (!Files.isDirectory(r, LinkOption.NOFOLLOW_LINKS)) throw Errdefs.invalidArgument("apply root %s is not a directory", r);
+        Path r = root.toRealPath(); // the root itself is trusted (it may live behind a symlink)
+        if (!Files.isDirectory(r)) throw Errdefs.invalidArgument("apply root %s is not a directory", r);
         DigestingInputStream digesting = new DigestingInputStream(tar);
         Applier applier = new Applier(r, options == null ? ApplyOptions.plain() : options, new LayerTarReader(digesting));
         applier.run();
-        digesting.drain();
+        try {
+            digesting.drain();
+        } catch (DigestingInputStream.SourceException e) {
+            throw e.getCause();
+        }
         return new ApplyResult(digesting.digest(), digesting.count());
     }
 
@@ -222,7 +226,10 @@ public final class Applier {
         } catch (ErrnoException e) {
             throw new IOException("failed to Lchown %s for UID %d, GID %d: %s".formatted(path, hdr.uid(), hdr.gid(), e.getMessage()), e);
         }
-        for (var x : hdr.xattrs().entrySet()) setXattr(path, type, x.getKey(), x.getValue());
+        for (var x : hdr.xattrs().entrySet()) {
+            if (x.getKey().isEmpty() || x.getKey().indexOf('\0') >= 0) throw Errdefs.invalidArgument("invalid xattr name in %s", hdr.name());
+            setXattr(path, type, x.getKey(), x.getValue());
+        }
         // after lchown, which clears setuid/setgid
         if (!symlink) ArchiveSyscalls.chmod(path, mode);
         setTimes(path, hdr);

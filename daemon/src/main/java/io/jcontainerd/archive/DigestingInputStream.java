@@ -15,6 +15,7 @@ public final class DigestingInputStream extends InputStream {
     private final InputStream in;
     private final MessageDigest sha256;
     private long count;
+    private final byte[] one = new byte[1];
 
     public DigestingInputStream(InputStream in) {
         this.in = in;
@@ -31,7 +32,6 @@ public final class DigestingInputStream extends InputStream {
 
     @Override
     public int read() throws IOException {
-        byte[] one = new byte[1];
         int n = read(one, 0, 1);
         return n <= 0 ? -1 : one[0] & 0xff;
     }

@@ -36,7 +36,13 @@ final class LayerTarReader extends TarArchiveInputStream {
         TarArchiveEntry e = getNextEntry();
         if (e == null) return null;
         if (e.getSize() < 0) throw Errdefs.invalidArgument("invalid tar header for %s: negative size", e.getName());
-        return new TarEntry(e.getName(), (char) (e.getLinkFlag() & 0xff), e.getLinkName(), e.getSize(), e.getMode(),
+        if (e.getName().indexOf('\0') >= 0 || e.getLinkName().indexOf('\0') >= 0) {
+            throw Errdefs.invalidArgument("invalid tar header: NUL in name %s", e.getName().replace('\0', '?'));
+        }
+        // sparse files (GNU or PAX) are read expanded, as regular files of their real size, as Go's reader does
+        char type = e.isSparse() ? TarEntry.REG : (char) (e.getLinkFlag() & 0xff);
+        long size = e.isSparse() ? e.getRealSize() : e.getSize();
+        return new TarEntry(e.getName(), type, e.getLinkName(), size, e.getMode(),
                 e.getLongUserId(), e.getLongGroupId(), e.getDevMajor(), e.getDevMinor(),
                 nanos(e.getLastModifiedTime()), nanos(e.getLastAccessTime()), xattrs());
     }

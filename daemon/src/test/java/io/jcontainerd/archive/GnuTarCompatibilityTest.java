@@ -11,7 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Archives written by GNU tar (gnu and posix formats, gzip and zstd) apply to the same tree. */
+/** Archives written by GNU tar (gnu and posix formats, sparse files, gzip and zstd) apply to the same tree. */
 class GnuTarCompatibilityTest {
     @TempDir
     Path tmp;
@@ -29,14 +29,20 @@ class GnuTarCompatibilityTest {
         Files.createLink(src.resolve("a/hard"), src.resolve("a/file"));
         ArchiveSyscalls.symlink("file", src.resolve("a/sym"));
         ArchiveSyscalls.mknod(src.resolve("a/fifo"), ArchiveSyscalls.S_IFIFO | 0600, 0, 0);
+        try (var sparse = new java.io.RandomAccessFile(src.resolve("a/sparse").toFile(), "rw")) {
+            sparse.write("head".getBytes());
+            sparse.seek(4 << 20);
+            sparse.write("tail".getBytes());
+            sparse.setLength(5 << 20);
+        }
         ArchiveSyscalls.lsetxattr(src.resolve("a/file"), "user.k", new byte[] {1, (byte) 0xfe, 0}, 0);
-        for (Path p : new Path[] {src.resolve("a/file"), src.resolve("a/sym"), src.resolve("a/fifo"),
+        for (Path p : new Path[] {src.resolve("a/file"), src.resolve("a/sym"), src.resolve("a/fifo"), src.resolve("a/sparse"),
                 src.resolve("a/" + "d".repeat(120) + "/" + "f".repeat(200)), src.resolve("a/" + "d".repeat(120)), src.resolve("a")}) {
             ArchiveSyscalls.lutimes(p, 1_500_000_000_000_000_000L, 1_500_000_000_000_000_000L);
         }
         String format = variant.startsWith("gnu") ? "gnu" : "posix";
         Path tar = tmp.resolve("layer.tar");
-        var cmd = new java.util.ArrayList<>(java.util.List.of("tar", "--format=" + format, "--numeric-owner", "--xattrs",
+        var cmd = new java.util.ArrayList<>(java.util.List.of("tar", "--format=" + format, "--numeric-owner", "--xattrs", "--sparse",
                 "--xattrs-include=*", "-C", src.toString(), "-cf", tar.toString()));
         if (variant.endsWith("gzip")) cmd.add(1, "--gzip");
         if (variant.endsWith("zstd")) cmd.add(1, "--zstd");
