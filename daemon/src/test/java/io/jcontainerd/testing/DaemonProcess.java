@@ -119,8 +119,14 @@ public final class DaemonProcess implements AutoCloseable {
 
     /** {@code stub} sending the {@code containerd-namespace} header. */
     public static <S extends AbstractStub<S>> S inNamespace(S stub, String namespace) {
+        return inNamespace(stub, namespace, null);
+    }
+
+    /** {@code stub} sending the namespace and, when not null, the {@code containerd-lease} header. */
+    public static <S extends AbstractStub<S>> S inNamespace(S stub, String namespace, String lease) {
         Metadata md = new Metadata();
         md.put(Metadata.Key.of("containerd-namespace", Metadata.ASCII_STRING_MARSHALLER), namespace);
+        if (lease != null) md.put(Metadata.Key.of("containerd-lease", Metadata.ASCII_STRING_MARSHALLER), lease);
         return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));
     }
 
