@@ -1,0 +1,71 @@
+package io.jcontainerd.testing;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/** A real OCI distribution registry (Debian's docker-registry) on 127.0.0.1, plain HTTP, on a free port. */
+public final class Registry implements AutoCloseable {
+    private final Path dir;
+    private final int port;
+    private final Process process;
+
+    private Registry(Path dir, int port, Process process) {
+        this.dir = dir;
+        this.port = port;
+        this.process = process;
+    }
+
+    public static Registry start() throws IOException, InterruptedException {
+        Path dir = Files.createTempDirectory("jcd-registry");
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Files.writeString(dir.resolve("config.yml"), """
+                version: 0.1
+                log:
+                  level: warn
+                storage:
+                  filesystem:
+                    rootdirectory: %s
+                http:
+                  addr: 127.0.0.1:%d
+                """.formatted(dir.resolve("data"), port));
+        Process p = new ProcessBuilder("/usr/bin/docker-registry", "serve", dir.resolve("config.yml").toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("log").toFile()).start();
+        Registry r = new Registry(dir, port, p);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            try (Socket ignored = new Socket("127.0.0.1", port)) {
+                return r;
+            } catch (IOException notYet) {
+                if (!p.isAlive()) break;
+                Thread.sleep(50);
+            }
+        }
+        String log = Files.exists(dir.resolve("log")) ? Files.readString(dir.resolve("log")) : "";
+        r.close();
+        throw new IOException("registry did not start: " + log);
+    }
+
+    /** {@code 127.0.0.1:<port>} */
+    public String host() {
+        return "127.0.0.1:" + port;
+    }
+
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(5, TimeUnit.SECONDS)) process.destroyForcibly().waitFor();
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+        DaemonProcess.Cleanup.deleteTree(dir);
+    }
+}
