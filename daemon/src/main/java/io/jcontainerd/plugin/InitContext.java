@@ -20,6 +20,7 @@ public final class InitContext {
     private final PluginSet plugins;
     private final Clock clock;
     private final Map<String, String> exports = new LinkedHashMap<>();
+    private final java.util.List<Platform> platforms = new java.util.ArrayList<>();
 
     public InitContext(Registration registration, Config serverConfig, Object config, Publisher events,
                        PluginSet plugins, Clock clock) {
@@ -71,6 +72,11 @@ public final class InitContext {
 
     public Clock clock() {
         return clock;
+    }
+
+    /** Platforms the plugin serves, shown in introspection (empty: all). */
+    public java.util.List<Platform> platforms() {
+        return platforms;
     }
 
     /** Values shown as the plugin's {@code exports} in introspection (e.g. a snapshotter's root). */

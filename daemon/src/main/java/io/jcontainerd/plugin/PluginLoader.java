@@ -77,13 +77,13 @@ public final class PluginLoader {
                         : ConfigDecoder.decodePlugin(config, r.uri(), r.defaultConfig(), w -> LOG.log(Level.WARNING, w));
                 ic = new InitContext(r, config, cfg, events, set, clock);
                 Object instance = r.init().init(ic);
-                outcome = new Plugin(r, Plugin.Status.OK, instance, null, ic.exports(), System.nanoTime() - start);
+                outcome = new Plugin(r, Plugin.Status.OK, instance, null, ic.exports(), ic.platforms(), System.nanoTime() - start);
             } catch (SkipPluginException e) {
                 LOG.log(Level.INFO, "skip loading plugin {0}: {1}", r.uri(), e.getMessage());
-                outcome = new Plugin(r, Plugin.Status.SKIP, null, e, Map.of(), System.nanoTime() - start);
+                outcome = new Plugin(r, Plugin.Status.SKIP, null, e, Map.of(), ic == null ? List.of() : ic.platforms(), System.nanoTime() - start);
             } catch (Exception | LinkageError e) {
                 LOG.log(Level.WARNING, "failed to load plugin " + r.uri() + ": " + e.getMessage(), e);
-                outcome = new Plugin(r, Plugin.Status.ERROR, null, e, ic == null ? Map.of() : ic.exports(), System.nanoTime() - start);
+                outcome = new Plugin(r, Plugin.Status.ERROR, null, e, ic == null ? Map.of() : ic.exports(), ic == null ? List.of() : ic.platforms(), System.nanoTime() - start);
             }
             set.add(outcome);
             listener.initialized(outcome);

@@ -45,6 +45,8 @@ class CtrAcceptanceTest {
         assertThat(r.stdout()).containsPattern("io\\.containerd\\.grpc\\.v1\\s+introspection\\s+-\\s+ok");
         assertThat(r.stdout()).containsPattern("io\\.containerd\\.metadata\\.v1\\s+sqlite\\s+-\\s+ok");
         assertThat(r.stdout()).containsPattern("io\\.containerd\\.event\\.v1\\s+exchange\\s+-\\s+ok");
+        assertThat(r.stdout()).containsPattern("io\\.containerd\\.snapshotter\\.v1\\s+overlayfs\\s+linux/amd64\\s+ok");
+        assertThat(r.stdout()).containsPattern("io\\.containerd\\.snapshotter\\.v1\\s+btrfs\\s+linux/amd64\\s+skip");
 
         var detailed = Ctr.run(daemon.address(), "plugins", "ls", "-d").assertOk();
         assertThat(detailed.stdout()).contains("Type:", "io.containerd.grpc.v1", "ID:", "namespaces", "Requires:", "io.containerd.metadata.v1");

@@ -125,7 +125,7 @@ class MetricsTest {
         Metrics metrics = new Metrics(false);
         metrics.recordPluginInit("io.containerd.content.v1", "content", "ok", 1_500_000_000L);
         Registration reg = Registration.of("io.containerd.snapshotter.v1", "btrfs", List.of(), _ -> null);
-        metrics.recordPlugins(List.of(new Plugin(reg, Plugin.Status.SKIP, null, null, Map.of(), 2_000_000L)));
+        metrics.recordPlugins(List.of(new Plugin(reg, Plugin.Status.SKIP, null, null, Map.of(), List.of(), 2_000_000L)));
         assertThat(text(metrics)).contains(
                 "# TYPE jcontainerd_plugin_init_seconds gauge",
                 "jcontainerd_plugin_init_seconds{id=\"content\",status=\"ok\",type=\"io.containerd.content.v1\"} 1.5",

@@ -141,7 +141,10 @@ public final class WalkingDiffer {
     public static final class Provider implements PluginProvider {
         @Override
         public List<Registration> registrations() {
-            return List.of(Registration.of(PluginType.DIFF, "walking", List.of(PluginType.METADATA), ic -> new WalkingDiffer()));
+            return List.of(Registration.of(PluginType.DIFF, "walking", List.of(PluginType.METADATA), ic -> {
+                ic.platforms().add(io.jcontainerd.plugin.Platform.host());
+                return new WalkingDiffer();
+            }));
         }
     }
 }

@@ -17,6 +17,10 @@ final class PluginInfo {
                 .setId(p.id())
                 .addAllRequires(p.registration().requires())
                 .putAllExports(p.exports());
+        for (var pl : p.platforms()) {
+            b.addPlatforms(io.jcontainerd.api.types.Platform.newBuilder().setOs(pl.os()).setArchitecture(pl.architecture())
+                    .setVariant(pl.variant()));
+        }
         switch (p.status()) {
             case SKIP -> b.setInitErr(Status.newBuilder()
                     .setCode(io.grpc.Status.Code.UNKNOWN.value())

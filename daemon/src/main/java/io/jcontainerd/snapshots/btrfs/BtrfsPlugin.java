@@ -17,6 +17,7 @@ public final class BtrfsPlugin implements PluginProvider {
     public List<Registration> registrations() {
         return List.of(new Registration(PluginType.SNAPSHOT, "btrfs", List.of(), new BtrfsConfig(""),
                 ic -> {
+                    ic.platforms().add(io.jcontainerd.plugin.Platform.host());
                     BtrfsConfig cfg = ic.config(BtrfsConfig.class);
                     Path root = cfg.rootPath() == null || cfg.rootPath().isEmpty() ? ic.root() : Path.of(cfg.rootPath());
                     ic.exports().put("root", root.toString());

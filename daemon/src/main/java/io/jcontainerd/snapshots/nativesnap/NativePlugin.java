@@ -16,6 +16,7 @@ public final class NativePlugin implements PluginProvider {
     public List<Registration> registrations() {
         return List.of(new Registration(PluginType.SNAPSHOT, "native", List.of(), new NativeConfig(""),
                 ic -> {
+                    ic.platforms().add(io.jcontainerd.plugin.Platform.host());
                     NativeConfig cfg = ic.config(NativeConfig.class);
                     Path root = cfg.rootPath() == null || cfg.rootPath().isEmpty() ? ic.root() : Path.of(cfg.rootPath());
                     ic.exports().put("root", root.toString());

@@ -22,6 +22,7 @@ public final class OverlayPlugin implements PluginProvider {
         return List.of(new Registration(PluginType.SNAPSHOT, "overlayfs", List.of(),
                 new OverlayConfig("", false, false, List.of()),
                 ic -> {
+                    ic.platforms().add(io.jcontainerd.plugin.Platform.host());
                     OverlayConfig cfg = ic.config(OverlayConfig.class);
                     Path root = cfg.rootPath() == null || cfg.rootPath().isEmpty() ? ic.root() : Path.of(cfg.rootPath());
                     String reason = OverlaySupport.unsupportedReason(root);
