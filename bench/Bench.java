@@ -115,6 +115,7 @@ public final class Bench {
             }
         }
         if (jcs.isEmpty()) throw new IllegalArgumentException("--jcontainerd is required");
+        if (n < 1) throw new IllegalArgumentException("-n must be at least 1");
         java.util.logging.LogManager.getLogManager().reset(); // the client's Netty warnings are noise here
         Runtime.getRuntime().addShutdownHook(new Thread(Bench::cleanUpAll));
 
