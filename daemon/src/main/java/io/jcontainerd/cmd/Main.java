@@ -3,34 +3,91 @@ package io.jcontainerd.cmd;
 import io.jcontainerd.config.Config;
 import io.jcontainerd.config.ConfigLoader;
 import io.jcontainerd.version.Version;
+import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
+import java.util.ArrayList;
+import java.util.List;
 
-/** The {@code jcontainerd} command: runs the daemon, or prints its configuration. */
-@Command(name = "jcontainerd", mixinStandardHelpOptions = true, versionProvider = Main.VersionInfo.class,
-        description = "A container runtime daemon speaking containerd's API.",
-        subcommands = {Main.ConfigCommand.class})
-public final class Main implements Callable<Integer> {
+/**
+ * The {@code jcontainerd} command: runs the daemon, or prints its configuration.
+ *
+ * <p>The parser is hand-written rather than picocli (which jctr uses): picocli's ~170 classes are
+ * compiled for Java 5, so the JDK's AOT cache cannot hold them and every daemon start loaded them from
+ * the jar — measured at about 29% of boot CPU (bench/README.md). Five flags and two subcommands do
+ * not need a framework.
+ */
+public final class Main {
 
-    @Option(names = {"-c", "--config"}, description = "path to the configuration file (default: ${DEFAULT-VALUE})",
-            defaultValue = Config.DEFAULT_CONFIG_PATH)
-    Path config;
+    static final String USAGE = """
+            Usage: jcontainerd [flags] [command]
 
-    @Option(names = {"-a", "--address"}, description = "address for the gRPC unix socket")
+            A container runtime daemon speaking containerd's API.
+
+            Flags:
+              -c, --config PATH      configuration file (default: %s)
+              -a, --address PATH     address for the gRPC unix socket
+                  --root PATH        root directory for persistent data
+                  --state PATH       directory for runtime state
+              -l, --log-level LEVEL  trace, debug, info, warn, error, fatal or panic
+              -h, --help             show this help
+              -v, --version          print the version
+
+            Commands:
+              (none)                 run the daemon
+              config default         print the full default configuration
+              config dump            print the effective configuration (file and flags)
+            """.formatted(Config.DEFAULT_CONFIG_PATH);
+
+    Path config = Path.of(Config.DEFAULT_CONFIG_PATH);
     String address;
-
-    @Option(names = "--root", description = "root directory for persistent data")
     String root;
-
-    @Option(names = "--state", description = "directory for runtime state")
     String state;
-
-    @Option(names = {"-l", "--log-level"}, description = "trace, debug, info, warn, error, fatal or panic")
     String logLevel;
+    final List<String> command = new ArrayList<>();
+
+    /** A command-line mistake: reported with the usage hint, exit code 1. */
+    static final class UsageException extends Exception {
+        UsageException(String message) {
+            super(message);
+        }
+    }
+
+    static Main parse(String[] args) throws UsageException {
+        Main m = new Main();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (!a.startsWith("-") || a.equals("-")) {
+                m.command.add(a);
+                continue;
+            }
+            String name = a;
+            String value = null;
+            int eq = a.indexOf('=');
+            if (a.startsWith("--") && eq > 0) {
+                name = a.substring(0, eq);
+                value = a.substring(eq + 1);
+            }
+            switch (name) {
+                case "-h", "--help" -> m.command.addFirst("help");
+                case "-v", "--version" -> m.command.addFirst("version");
+                case "-c", "--config", "-a", "--address", "--root", "--state", "-l", "--log-level" -> {
+                    if (value == null) {
+                        if (i + 1 >= args.length) throw new UsageException("flag needs an argument: " + name);
+                        value = args[++i];
+                    }
+                    switch (name) {
+                        case "-c", "--config" -> m.config = Path.of(value);
+                        case "-a", "--address" -> m.address = value;
+                        case "--root" -> m.root = value;
+                        case "--state" -> m.state = value;
+                        default -> m.logLevel = value;
+                    }
+                }
+                default -> throw new UsageException("flag provided but not defined: " + a);
+            }
+        }
+        return m;
+    }
 
     /** The config file (missing is fine) with the command-line flags applied on top. */
     ConfigLoader.Loaded loadConfig() {
@@ -43,57 +100,44 @@ public final class Main implements Callable<Integer> {
         return new ConfigLoader.Loaded(c, loaded.warnings());
     }
 
-    @Override
-    public Integer call() throws Exception {
-        return new Daemon(this).run();
+    int execute(PrintStream out) throws Exception {
+        String cmd = String.join(" ", command);
+        return switch (cmd) {
+            case "" -> new Daemon(this).run();
+            case "config default" -> {
+                out.print(ConfigPrinter.defaults());
+                yield 0;
+            }
+            case "config dump" -> {
+                out.print(ConfigPrinter.effective(loadConfig().config()));
+                yield 0;
+            }
+            case "version" -> {
+                out.println("jcontainerd " + Version.VERSION + " " + Version.REVISION);
+                yield 0;
+            }
+            default -> {
+                if (cmd.startsWith("help")) {
+                    out.print(USAGE);
+                    yield 0;
+                }
+                throw new UsageException("unknown command: " + cmd);
+            }
+        };
     }
 
     public static void main(String[] args) {
-        CommandLine cl = new CommandLine(new Main());
-        cl.setParameterExceptionHandler((ex, a) -> {
-            ex.getCommandLine().getErr().println("jcontainerd: " + ex.getMessage());
-            return 1;
-        });
-        cl.setExecutionExceptionHandler((ex, command, parsed) -> {
-            String msg = ex.getMessage() != null ? ex.getMessage() : String.valueOf(ex);
-            command.getErr().println("jcontainerd: " + msg);
-            return 1;
-        });
-        int code = cl.execute(args);
+        int code;
+        try {
+            code = parse(args).execute(System.out);
+        } catch (UsageException e) {
+            System.err.println("jcontainerd: " + e.getMessage() + " (see jcontainerd --help)");
+            code = 1;
+        } catch (Exception e) {
+            System.err.println("jcontainerd: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
+            code = 1;
+        }
+        System.out.flush();
         System.exit(code);
-    }
-
-    static final class VersionInfo implements CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            return new String[] {"jcontainerd " + Version.VERSION + " " + Version.REVISION};
-        }
-    }
-
-    @Command(name = "config", description = "Print configuration.", subcommands = {ConfigDefault.class, ConfigDump.class})
-    static final class ConfigCommand {
-        @ParentCommand
-        Main main;
-    }
-
-    @Command(name = "default", description = "Print the full default configuration.")
-    static final class ConfigDefault implements Callable<Integer> {
-        @Override
-        public Integer call() {
-            System.out.print(ConfigPrinter.defaults());
-            return 0;
-        }
-    }
-
-    @Command(name = "dump", description = "Print the effective configuration (file and flags).")
-    static final class ConfigDump implements Callable<Integer> {
-        @ParentCommand
-        ConfigCommand parent;
-
-        @Override
-        public Integer call() {
-            System.out.print(ConfigPrinter.effective(parent.main.loadConfig().config()));
-            return 0;
-        }
     }
 }

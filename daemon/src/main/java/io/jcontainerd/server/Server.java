@@ -53,6 +53,15 @@ public final class Server implements AutoCloseable {
     private final List<GrpcService> services;
     private final List<ServerInterceptor> interceptors = new ArrayList<>();
 
+    static {
+        // Netty would otherwise probe for SLF4J and Log4j before settling on JUL
+        io.grpc.netty.shaded.io.netty.util.internal.logging.InternalLoggerFactory.setDefaultFactory(
+                io.grpc.netty.shaded.io.netty.util.internal.logging.JdkLoggerFactory.INSTANCE);
+        // grpc sets SO_KEEPALIVE on every accepted channel; unix sockets do not have it, and Netty warns
+        // about that on each connection. Nothing is lost by not saying so.
+        java.util.logging.Logger.getLogger("io.grpc.netty.shaded.io.netty.bootstrap").setLevel(java.util.logging.Level.SEVERE);
+    }
+
     private Server(Config config, PluginSet plugins, List<GrpcService> services) {
         this.config = config;
         this.plugins = plugins;
