@@ -13,7 +13,7 @@ import picocli.CommandLine.ParentCommand;
 /** The {@code jcontainerd} command: runs the daemon, or prints its configuration. */
 @Command(name = "jcontainerd", mixinStandardHelpOptions = true, versionProvider = Main.VersionInfo.class,
         description = "A container runtime daemon speaking containerd's API.",
-        subcommands = {Main.ConfigCommand.class})
+        subcommands = {Main.ConfigCommand.class, Publish.class})
 public final class Main implements Callable<Integer> {
 
     @Option(names = {"-c", "--config"}, description = "path to the configuration file (default: ${DEFAULT-VALUE})",
