@@ -45,14 +45,14 @@ public record Bundle(String id, String namespace, Path path) {
         }
         Path work = root.resolve(namespace).resolve(id);
         Bundle b = new Bundle(id, namespace, state.resolve(namespace).resolve(id));
-        boolean ok = false;
+        mkdirs(b.path.getParent(), "rwx--x--x");
         try {
-            mkdirs(b.path.getParent(), "rwx--x--x");
-            try {
-                Files.createDirectory(b.path);
-            } catch (java.nio.file.FileAlreadyExistsException e) {
-                throw Errdefs.alreadyExists("bundle %s: already exists", b.path);
-            }
+            Files.createDirectory(b.path);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            throw Errdefs.alreadyExists("bundle %s: already exists", b.path);
+        }
+        boolean ok = false; // from here on, a failure removes what this call made
+        try {
             Files.setPosixFilePermissions(b.path, PosixFilePermissions.fromString("rwx------"));
             long gid = remappedGid(spec);
             if (gid != 0) {
@@ -71,7 +71,7 @@ public record Bundle(String id, String namespace, Path path) {
             ok = true;
             return b;
         } finally {
-            if (!ok && Files.exists(b.path)) b.delete();
+            if (!ok) b.delete();
         }
     }
 
