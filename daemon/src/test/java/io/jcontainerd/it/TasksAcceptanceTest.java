@@ -38,6 +38,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.api.extension.AfterTestExecutionCallback;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Runtime v2 end to end: our daemon drives Debian's containerd-shim-runc-v2 and real runc, through the
@@ -51,6 +53,14 @@ class TasksAcceptanceTest {
 
     DaemonProcess daemon;
     TaskFixture fx;
+
+    /** A failed test shows the daemon's log (shim logs included) before the fixture deletes it. */
+    @RegisterExtension
+    final AfterTestExecutionCallback showLogOnFailure = ctx -> {
+        if (ctx.getExecutionException().isPresent() && daemon != null) {
+            System.out.println("--- daemon log of " + ctx.getDisplayName() + " ---\n" + daemon.logText());
+        }
+    };
 
     @BeforeEach
     void start() throws Exception {

@@ -3,7 +3,6 @@ package io.jcontainerd.services.tasks;
 import com.google.protobuf.Any;
 import com.google.protobuf.Empty;
 import com.google.protobuf.InvalidProtocolBufferException;
-import io.grpc.Context;
 import io.grpc.stub.StreamObserver;
 import io.jcontainerd.api.runc.v1.CheckpointOptions;
 import io.jcontainerd.api.runc.v1.Options;
@@ -350,21 +349,16 @@ public final class TasksService extends TasksGrpc.TasksImplBase implements GrpcS
         reply(out, r.build());
     }
 
-    /** Blocks until the process exits; a client that gives up interrupts the wait on the shim. */
+    /**
+     * Blocks until the process exits. A client that gives up leaves this virtual thread waiting on the shim
+     * until the exit: interrupting it could close the shim's connection mid-write, which would read as the
+     * shim's death.
+     */
     @Override
     public void wait(WaitRequest req, StreamObserver<WaitResponse> out) {
         String ns = Namespaces.required();
         ShimTask t = withProcess(task(ns, req.getContainerId()), req.getExecId());
-        Thread waiter = Thread.currentThread();
-        Context.CancellationListener cancel = ctx -> waiter.interrupt();
-        Context.current().addListener(cancel, Runnable::run);
-        Exit exit;
-        try {
-            exit = t.await(req.getExecId());
-        } finally {
-            Context.current().removeListener(cancel);
-            Thread.interrupted(); // a late cancellation must not leak into the next call on this thread
-        }
+        Exit exit = t.await(req.getExecId());
         reply(out, WaitResponse.newBuilder().setExitStatus(exit.status()).setExitedAt(exit.exitedAt()).build());
     }
 
