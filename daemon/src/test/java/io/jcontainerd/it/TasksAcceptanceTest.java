@@ -13,6 +13,9 @@ import io.jcontainerd.api.events.TaskExit;
 import io.jcontainerd.api.events.TaskStart;
 import io.jcontainerd.api.services.events.v1.Envelope;
 import io.jcontainerd.api.services.tasks.v1.CheckpointTaskRequest;
+import io.jcontainerd.api.services.tasks.v1.CloseIORequest;
+import io.jcontainerd.api.services.tasks.v1.ResizePtyRequest;
+import io.jcontainerd.api.services.tasks.v1.UpdateTaskRequest;
 import io.jcontainerd.api.services.tasks.v1.DeleteProcessRequest;
 import io.jcontainerd.api.services.tasks.v1.DeleteTaskRequest;
 import io.jcontainerd.api.services.tasks.v1.ExecProcessRequest;
@@ -201,6 +204,13 @@ class TasksAcceptanceTest {
         // containerd's runc checkpoint options without an image path would go to the content store
         assertThat(codeOf(() -> fx.tasks().checkpoint(CheckpointTaskRequest.newBuilder().setContainerId("t2").build())))
                 .isIn(Status.Code.UNIMPLEMENTED, Status.Code.FAILED_PRECONDITION);
+
+        // resources update (runc update), stdin close and pty resize pass through to the shim
+        fx.tasks().update(UpdateTaskRequest.newBuilder().setContainerId("t2").setResources(Any.newBuilder()
+                .setTypeUrl("types.containerd.io/opencontainers/runtime-spec/1/LinuxResources")
+                .setValue(ByteString.copyFromUtf8("{\"pids\":{\"limit\":100}}"))).build());
+        fx.tasks().closeIO(CloseIORequest.newBuilder().setContainerId("t2").setStdin(true).build());
+        fx.tasks().resizePty(ResizePtyRequest.newBuilder().setContainerId("t2").setWidth(80).setHeight(24).build());
 
         fx.tasks().kill(KillRequest.newBuilder().setContainerId("t2").setSignal(9).build());
         var exit = fx.tasks().withDeadlineAfter(30, TimeUnit.SECONDS).wait(WaitRequest.newBuilder().setContainerId("t2").build());
