@@ -12,6 +12,8 @@ if ! ls "$HERE"/daemon/target/jcontainerd-daemon-*.jar >/dev/null 2>&1; then
   echo "bench: jcontainerd is not built; run: cd $HERE && JAVA_HOME=$JAVA_HOME mvn -B -DskipTests package" >&2
   exit 1
 fi
+# the launcher maps the AOT cache when there is one: record it if the jar is newer (no-op otherwise)
+"$HERE/scripts/aot-train.sh"
 echo "host: $(nproc) cpus, $(uname -r); java: $("$JAVA_HOME/bin/java" -version 2>&1 | head -n1)"
 if [ -x /usr/bin/containerd ]; then echo "containerd: $(/usr/bin/containerd --version)"; fi
 if [ -n "${JCONTAINERD_JAVA_OPTS:-}" ]; then echo "JCONTAINERD_JAVA_OPTS=$JCONTAINERD_JAVA_OPTS"; fi
