@@ -125,8 +125,11 @@ public final class ContentClient {
     /** Writes and commits {@code data} under {@code ref}; an existing blob counts as written. Returns its digest. */
     public String write(String ref, byte[] data, String expected, Map<String, String> labels) {
         try (ContentWriter w = writer(ref, data.length, expected)) {
-            if (w.offset() > 0) w.truncate();
-            w.write(data, 0, data.length);
+            // a blob the daemon already has (another namespace) reports its full size: just commit
+            if (w.offset() != data.length) {
+                if (w.offset() > 0) w.truncate();
+                w.write(data, 0, data.length);
+            }
             return w.commit(data.length, expected, labels);
         } catch (ClientException e) {
             if (e.isAlreadyExists() && expected != null && !expected.isEmpty()) return expected;
