@@ -357,7 +357,15 @@ public final class RegistryClient {
 
     private ClientException unavailable(URI uri, IOException e) {
         if (e.getCause() instanceof ClientException c) return c;
-        return new ClientException(Status.Code.UNAVAILABLE, "%s %s: %s".formatted(ref.domain(), uri, e), e);
+        return new ClientException(Status.Code.UNAVAILABLE, "failed to do request to %s: %s".formatted(uri, describe(e)), e);
+    }
+
+    /** The first message in the cause chain (connect errors often have none at the top). */
+    private static String describe(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && !t.getMessage().isBlank()) return t.getMessage();
+        }
+        return e instanceof java.net.ConnectException ? "connection refused" : e.getClass().getSimpleName();
     }
 
     static ClientException httpError(HttpResponse<?> r, URI uri, byte[] body) {
