@@ -179,7 +179,7 @@ final class ImagesCmd extends Misc.Group {
             ProgressPrinter pp = new ProgressPrinter(out(), r.toString());
             Platforms.Matcher m = allPlatforms ? Platforms.all() : matcher(platforms);
             ImagePuller.Options o = new ImagePuller.Options(m, allPlatforms, !noUnpack, snapshotter(this, snapshotter),
-                    maxConcurrent, Jctr.labels(labels), pp, null);
+                    maxConcurrent, Jctr.labels(labels), pp, null, null);
             ImagesClient.Image img;
             try {
                 img = ImagePuller.pull(client(), RegistryClient.of(r, registry.options()), o);

@@ -43,8 +43,10 @@ public final class ImagePuller {
      * @param labels          labels of the image record
      */
     public record Options(Platforms.Matcher platforms, boolean allPlatforms, boolean unpack, String snapshotter,
-                          int maxConcurrent, Map<String, String> labels, Progress progress, Duration leaseExpire) {
+                          int maxConcurrent, Map<String, String> labels, Progress progress, Duration leaseExpire,
+                          Duration stallTimeout) {
         public Options {
+            stallTimeout = stallTimeout == null ? Duration.ofSeconds(60) : stallTimeout;
             platforms = platforms == null ? Platforms.defaultMatcher() : platforms;
             snapshotter = snapshotter == null ? "overlayfs" : snapshotter;
             maxConcurrent = maxConcurrent <= 0 ? 3 : maxConcurrent;
@@ -54,23 +56,28 @@ public final class ImagePuller {
         }
 
         public static Options defaults() {
-            return new Options(null, false, true, null, 3, null, null, null);
+            return new Options(null, false, true, null, 3, null, null, null, null);
         }
 
         public Options withUnpack(boolean u, String sn) {
-            return new Options(platforms, allPlatforms, u, sn, maxConcurrent, labels, progress, leaseExpire);
+            return new Options(platforms, allPlatforms, u, sn, maxConcurrent, labels, progress, leaseExpire, stallTimeout);
         }
 
         public Options withPlatforms(Platforms.Matcher m, boolean all) {
-            return new Options(m, all, unpack, snapshotter, maxConcurrent, labels, progress, leaseExpire);
+            return new Options(m, all, unpack, snapshotter, maxConcurrent, labels, progress, leaseExpire, stallTimeout);
         }
 
         public Options withProgress(Progress p) {
-            return new Options(platforms, allPlatforms, unpack, snapshotter, maxConcurrent, labels, p, leaseExpire);
+            return new Options(platforms, allPlatforms, unpack, snapshotter, maxConcurrent, labels, p, leaseExpire, stallTimeout);
+        }
+
+        /** A transfer making no progress for this long is broken off and resumed. */
+        public Options withStallTimeout(Duration d) {
+            return new Options(platforms, allPlatforms, unpack, snapshotter, maxConcurrent, labels, progress, leaseExpire, d);
         }
 
         public Options withMaxConcurrent(int n) {
-            return new Options(platforms, allPlatforms, unpack, snapshotter, n, labels, progress, leaseExpire);
+            return new Options(platforms, allPlatforms, unpack, snapshotter, n, labels, progress, leaseExpire, stallTimeout);
         }
     }
 
@@ -278,6 +285,8 @@ public final class ImagePuller {
             MessageDigest md = offset == 0 ? Digests.hasher(d.digest()) : null;
             byte[] buf = new byte[256 << 10];
             int resumes = 0;
+            Watchdog dog = new Watchdog(Thread.currentThread(), options.stallTimeout());
+            try {
             while (offset < d.size()) {
                 p.update(d, Progress.State.DOWNLOADING, offset);
                 try (InputStream in = registry.fetch(d, offset)) {
@@ -286,16 +295,22 @@ public final class ImagePuller {
                         w.write(buf, 0, n);
                         if (md != null) md.update(buf, 0, n);
                         offset += n;
+                        dog.progress();
                         p.update(d, Progress.State.DOWNLOADING, offset);
                     }
                     if (offset < d.size()) throw new IOException("unexpected end of stream at " + offset + " of " + d.size() + " bytes");
                 } catch (IOException e) {
+                    Thread.interrupted(); // a stalled read was interrupted by the watchdog: resume
                     if (++resumes > MAX_RESUMES) {
                         throw new ClientException(Status.Code.UNAVAILABLE, "fetching %s from %s: %s (truncated at %d of %d bytes)"
                                 .formatted(d.digest(), registry.reference().domain(), e.getMessage(), offset, d.size()), e);
                     }
                     sleep(100L << Math.min(resumes, 5));
+                    dog.progress();
                 }
+            }
+            } finally {
+                dog.stop();
             }
             if (md != null) {
                 String got = Digests.of(md, d.digest());
@@ -323,6 +338,45 @@ public final class ImagePuller {
             throw e;
         } finally {
             downloads.release();
+        }
+    }
+
+    /**
+     * Interrupts a download that has read nothing for the stall timeout: java.net.http has no read
+     * timeout, and a registry that stops sending mid-body would otherwise hang the pull.
+     */
+    private static final class Watchdog {
+        private final Thread worker;
+        private final Thread dog;
+        private volatile long last = System.nanoTime();
+        private volatile boolean stopped;
+
+        Watchdog(Thread worker, Duration timeout) {
+            this.worker = worker;
+            long limit = timeout.toNanos();
+            this.dog = Thread.ofVirtual().start(() -> {
+                while (!stopped) {
+                    try {
+                        Thread.sleep(Math.max(10, Math.min(1000, limit / 4_000_000)));
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    if (!stopped && System.nanoTime() - last > limit) {
+                        last = System.nanoTime();
+                        worker.interrupt();
+                    }
+                }
+            });
+        }
+
+        void progress() {
+            last = System.nanoTime();
+        }
+
+        void stop() {
+            stopped = true;
+            dog.interrupt();
+            Thread.interrupted();
         }
     }
 
