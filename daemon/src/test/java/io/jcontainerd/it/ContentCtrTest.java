@@ -30,7 +30,17 @@ class ContentCtrTest {
 
     @BeforeAll
     static void start() throws Exception {
-        daemon = DaemonProcess.start();
+        // ctr 1.6 keeps no lease on what `content ingest` wrote, so those blobs are garbage as soon as a
+        // collection runs, which a deletion or enough mutations in another test would schedule. This
+        // class checks what ingest leaves visible, so automatic collections are kept out of its way
+        // (explicit ones, e.g. `leases rm --sync`, still run); GcCtrTest covers collection itself.
+        daemon = DaemonProcess.start("""
+                version = 2
+                [plugins."io.containerd.gc.v1.scheduler"]
+                  startup_delay = "0s"
+                  deletion_threshold = 1000000
+                  mutation_threshold = 1000000
+                """);
         work = Files.createTempDirectory(Path.of("/tmp"), "jcdc");
     }
 
