@@ -27,6 +27,7 @@ import io.jcontainerd.testing.BtrfsVolume;
 import io.jcontainerd.testing.DaemonProcess;
 import io.jcontainerd.testing.SnapshotClient;
 import io.jcontainerd.testing.TarBuilder;
+import io.jcontainerd.testing.TreeListing;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -341,6 +342,68 @@ class SnapshotterApiTest {
             assertThat(attr(mnt.resolve("private"), "gid")).isEqualTo(43);
         });
         for (String k : List.of("l4-view", "l1-view", "l4", "l3", "l2", "l1")) c.remove(k);
+    }
+
+    /** A version 2 security.capability value: effective, permitted CAP_NET_BIND_SERVICE. */
+    static final byte[] NET_BIND_SERVICE = {1, 0, 0, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+
+    /**
+     * Diff.Diff of a prepared-and-modified snapshot against a view of its parent, then Diff.Apply of that
+     * layer onto a fresh snapshot of the parent: both trees are the same, entry by entry.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"overlayfs", "native", "btrfs"})
+    void applyDiffRoundTrip(String sn) throws Exception {
+        SnapshotClient c = client("trip", sn);
+        TarBuilder base = new TarBuilder()
+                .dir("etc").file("etc/passwd", "root:x:0:0\n")
+                .dir("usr", 0755, 0, 0).dir("usr/bin").file("usr/bin/sh", "elf".getBytes(), 0755, 0, 0)
+                .paxHeader(TarBuilder.paxRecord("SCHILY.xattr.security.capability", NET_BIND_SERVICE))
+                .file("usr/bin/ping", "elf".getBytes(), 0755, 0, 0)
+                .hardlink("usr/bin/ash", "usr/bin/sh")
+                .symlink("bin", "usr/bin")
+                .dir("var").dir("var/cache").file("var/cache/a", "a").file("var/cache/b", "b")
+                .dir("opt").dir("opt/app").file("opt/app/old", "old")
+                .paxHeader(TarBuilder.paxRecord("SCHILY.xattr.user.note", "kept").getBytes())
+                .file("noted", "x".getBytes(), 0640, 10, 20)
+                .entry("fifo", '6', 0600, 0, 0, "", new byte[0])
+                .file("replaced", "a file that becomes a directory");
+        c.apply(base.tarGz(), LAYER_TAR_GZIP, c.prepare("base-active", ""));
+        c.commit("base", "base-active");
+
+        List<Mount> changed = c.prepare("changed", "base");
+        withMounted(changed, work, mnt -> {
+            Files.writeString(mnt.resolve("etc/passwd"), "root:x:0:0\nuser:x:1000:1000\n");
+            Files.delete(mnt.resolve("var/cache/a"));
+            run("rm", "-rf", mnt.resolve("opt/app").toString());
+            Files.createDirectories(mnt.resolve("opt/app"));
+            Files.writeString(mnt.resolve("opt/app/new"), "new"); // opt/app: gone and made again
+            Files.createDirectories(mnt.resolve("srv/www"));
+            Files.writeString(mnt.resolve("srv/www/index.html"), "<p>");
+            run("chown", "-R", "33:33", mnt.resolve("srv").toString());
+            run("chmod", "0711", mnt.resolve("etc").toString());
+            run("chown", "5:6", mnt.resolve("noted").toString());
+            Files.createSymbolicLink(mnt.resolve("link-to-passwd"), Path.of("etc/passwd"));
+            Files.createLink(mnt.resolve("srv/hard"), mnt.resolve("srv/www/index.html"));
+            Files.delete(mnt.resolve("replaced"));
+            Files.createDirectories(mnt.resolve("replaced/inside"));
+            run("chmod", "0750", mnt.resolve("usr/bin/ping").toString()); // keeps its capability
+        });
+        var layer = c.diff(c.view("base-view", "base"), changed, LAYER_TAR_GZIP);
+        assertThat(layer.getMediaType()).isEqualTo(LAYER_TAR_GZIP);
+        var applied = c.diff().apply(io.jcontainerd.api.services.diff.v1.ApplyRequest.newBuilder().setDiff(layer)
+                .addAllMounts(c.prepare("replay", "base")).build()).getApplied();
+        assertThat(applied.getMediaType()).isEqualTo(LAYER_TAR);
+        assertThat(applied.getDigest()).isNotEqualTo(layer.getDigest());
+
+        withMounted(c.mounts("changed"), work, expected -> withMounted(c.mounts("replay"), work, actual -> {
+            Map<String, String> want = TreeListing.of(expected);
+            assertThat(want.get("usr/bin/ping")).contains("100750").contains("cap=");
+            assertThat(want).containsKeys("opt/app/new", "srv/hard", "replaced/inside", "link-to-passwd", "fifo", "noted")
+                    .doesNotContainKeys("var/cache/a", "opt/app/old");
+            assertThat(TreeListing.of(actual)).isEqualTo(want);
+        }));
+        for (String k : List.of("changed", "replay", "base-view", "base")) c.remove(k);
     }
 
     static long nanos(com.google.protobuf.Timestamp t) {

@@ -53,8 +53,21 @@ public final class TarBuilder {
         return entry("PaxHeaders/x", 'x', 0644, 0, 0, "", records);
     }
 
-    /** One entry: a header and its data padded to 512 bytes. */
+    /**
+     * One entry: a header and its data padded to 512 bytes. Names and link names longer than a ustar
+     * field go in a PAX header before it, as Go's archive/tar writes them.
+     */
     public TarBuilder entry(String name, char type, int mode, int uid, int gid, String linkName, byte[] data) {
+        String pax = "";
+        if (name.getBytes(StandardCharsets.UTF_8).length > 100) {
+            pax += paxRecord("path", name);
+            name = "PaxHeaders/long";
+        }
+        if (linkName.getBytes(StandardCharsets.UTF_8).length > 100) {
+            pax += paxRecord("linkpath", linkName);
+            linkName = "PaxHeaders/long";
+        }
+        if (!pax.isEmpty()) paxHeader(pax.getBytes(StandardCharsets.UTF_8));
         byte[] h = new byte[512];
         put(h, 0, 100, name);
         octal(h, 100, 8, mode);
@@ -111,11 +124,20 @@ public final class TarBuilder {
         return b.toByteArray();
     }
 
-    /** A PAX record "len key=value\n", its length counting itself. */
+    /** A PAX record "len key=value\n" (value ASCII), its length counting itself. */
     public static String paxRecord(String key, String value) {
-        int body = key.length() + value.length() + 3; // ' ', '=', '\n'
+        return new String(paxRecord(key, value.getBytes(StandardCharsets.ISO_8859_1)), StandardCharsets.ISO_8859_1);
+    }
+
+    /** A PAX record with a binary value (such as an xattr's). */
+    public static byte[] paxRecord(String key, byte[] value) {
+        int body = key.length() + value.length + 3; // ' ', '=', '\n'
         int len = body + Integer.toString(body).length();
         if (Integer.toString(len).length() != Integer.toString(body).length()) len++;
-        return len + " " + key + "=" + value + "\n";
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.writeBytes((len + " " + key + "=").getBytes(StandardCharsets.ISO_8859_1));
+        b.writeBytes(value);
+        b.write('\n');
+        return b.toByteArray();
     }
 }
