@@ -5,7 +5,7 @@
 set -e
 cd "$(dirname "$0")/.."
 . scripts/common.sh
-apt_need maven:mvn runc:runc
+apt_need maven:mvn runc:runc containerd:/usr/bin/containerd-shim-runc-v2
 mvn -B -q -DskipTests package
 scripts/aot-train.sh
 exec bin/jcontainerd "$@"

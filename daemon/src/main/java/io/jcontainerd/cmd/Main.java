@@ -36,6 +36,8 @@ public final class Main {
               (none)                 run the daemon
               config default         print the full default configuration
               config dump            print the effective configuration (file and flags)
+              publish --topic T --namespace NS
+                                     publish an event (a protobuf Any on stdin), as shims do
             """.formatted(Config.DEFAULT_CONFIG_PATH);
 
     Path config = Path.of(Config.DEFAULT_CONFIG_PATH);
@@ -56,6 +58,10 @@ public final class Main {
         Main m = new Main();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
+            if (!m.command.isEmpty() && m.command.getFirst().equals("publish")) {
+                m.command.add(a); // publish parses its own flags
+                continue;
+            }
             if (!a.startsWith("-") || a.equals("-")) {
                 m.command.add(a);
                 continue;
@@ -117,6 +123,9 @@ public final class Main {
                 yield 0;
             }
             default -> {
+                if (!command.isEmpty() && command.getFirst().equals("publish")) {
+                    yield Publish.run(this, command.subList(1, command.size()));
+                }
                 if (cmd.startsWith("help")) {
                     out.print(USAGE);
                     yield 0;

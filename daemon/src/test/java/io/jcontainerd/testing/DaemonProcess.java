@@ -107,7 +107,7 @@ public final class DaemonProcess implements AutoCloseable {
         throw new IOException("daemon did not answer within " + timeout);
     }
 
-    public ManagedChannel channel() {
+    public synchronized ManagedChannel channel() {
         if (channel == null) {
             clientLoop = new EpollEventLoopGroup(1);
             channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
@@ -173,6 +173,17 @@ public final class DaemonProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /**
+     * kill -9: SIGKILL the daemon and wait until it is gone, leaving its root, state and socket file as a
+     * crash would; {@link #restart()} starts it again on the same directories.
+     */
+    public void kill() throws InterruptedException {
+        closeChannel();
+        if (process == null) return;
+        process.destroyForcibly();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) throw new AssertionError("daemon survived SIGKILL for 30s");
+    }
+
     private void stopProcess() {
         closeChannel();
         if (process == null) return;
@@ -185,7 +196,7 @@ public final class DaemonProcess implements AutoCloseable {
         }
     }
 
-    private void closeChannel() {
+    private synchronized void closeChannel() {
         if (channel != null) {
             channel.shutdownNow();
             clientLoop.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS);

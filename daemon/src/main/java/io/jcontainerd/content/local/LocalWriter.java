@@ -18,7 +18,6 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.Map;
 import java.util.logging.Level;
@@ -41,7 +40,7 @@ final class LocalWriter implements Writer {
     private final Digest expected;
     private final Instant startedAt;
     private final Instant updatedAtOnOpen;
-    private final MessageDigest digest;
+    private final Sha256 digest;
     private FileChannel channel;
     private long offset;
     // the last write's time, kept as a nanoTime against the open instant so that writes allocate nothing
@@ -51,7 +50,7 @@ final class LocalWriter implements Writer {
     private boolean written;
 
     private LocalWriter(LocalContentStore store, RefLocks.Held lock, Path dir, long total, Digest expected,
-                        Instant startedAt, Instant updatedAt, MessageDigest digest, FileChannel channel, long offset) {
+                        Instant startedAt, Instant updatedAt, Sha256 digest, FileChannel channel, long offset) {
         this.store = store;
         this.lock = lock;
         this.dir = dir;
@@ -72,7 +71,7 @@ final class LocalWriter implements Writer {
             throw Errdefs.alreadyExists("content %s: already exists", expected);
         }
         Path dir = store.ingestDir(ref);
-        MessageDigest md = LocalContentStore.sha256();
+        Sha256 md = Sha256.create();
         Status resumed = null;
         try {
             Files.createDirectory(dir);
@@ -132,7 +131,7 @@ final class LocalWriter implements Writer {
     }
 
     /** Feeds the first {@code limit} bytes (or all) of {@code ch} into {@code md}; returns how many there were. */
-    private static long rehash(FileChannel ch, MessageDigest md, long limit) throws IOException {
+    private static long rehash(FileChannel ch, Sha256 md, long limit) throws IOException {
         byte[] buf = new byte[(int) Math.min(REHASH_CHUNK, Math.max(limit, 1))];
         ByteBuffer bb = ByteBuffer.wrap(buf);
         long pos = 0;
@@ -165,12 +164,7 @@ final class LocalWriter implements Writer {
     }
 
     private Digest currentDigest() {
-        try {
-            // digest() resets, and the writer may go on after a failed commit: work on a copy
-            return Digest.sha256(((MessageDigest) digest.clone()).digest());
-        } catch (CloneNotSupportedException e) {
-            throw new IllegalStateException(e);
-        }
+        return digest.current(); // leaves the running state alone: the writer may go on after a failed commit
     }
 
     @Override

@@ -1,8 +1,8 @@
 package io.jcontainerd.services.content;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.Empty;
 import com.google.protobuf.Timestamp;
+import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.jcontainerd.api.events.ContentDelete;
@@ -128,36 +128,41 @@ public final class ContentService extends ContentGrpc.ContentImplBase implements
     @Override
     public void read(ReadContentRequest req, StreamObserver<ReadContentResponse> out) {
         Digest d = validated(req.getDigest(), req.getDigest() + ": %s");
-        MetadataContentStore store = store();
-        Info info = io(() -> store.info(d));
-        ReaderAt ra = io(() -> store.readerAt(d));
+        // one metadata check (the blob is in this namespace), then the open blob knows its size
+        ReaderAt ra = io(() -> store().readerAt(d));
+        long blobSize = ra.size();
         long offset = Math.max(0, req.getOffset());
-        if (offset > info.size()) {
+        if (offset > blobSize) {
             closeQuietly(ra);
-            throw io.grpc.Status.OUT_OF_RANGE.withDescription("read past object length " + info.size() + " bytes").asRuntimeException();
+            throw io.grpc.Status.OUT_OF_RANGE.withDescription("read past object length " + blobSize + " bytes").asRuntimeException();
         }
         long size = req.getSize();
-        if (size <= 0 || offset + size > info.size()) size = info.size() - offset;
-        // stream from our own thread, sending only as fast as the client takes it
+        if (size <= 0 || offset + size > blobSize) size = blobSize - offset;
+        long start = offset, end = offset + size;
         var call = (ServerCallStreamObserver<ReadContentResponse>) out;
+        if (size <= READ_CHUNK) {
+            // one message (a client's ReadAt): no need to wait for the transport, answer right here
+            try (ra) {
+                if (size > 0) call.onNext(chunk(ra, start, (int) size, start));
+                call.onCompleted();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return;
+        }
+        // stream from our own thread, sending only as fast as the client takes it (the handler's
+        // thread must return for onReady callbacks to be delivered)
         ReadyGate gate = new ReadyGate();
         call.setOnReadyHandler(gate::signal);
         call.setOnCancelHandler(gate::signal);
-        long end = offset + size;
-        long start = offset;
         Thread.ofVirtual().name("content-read").start(() -> {
             try (ra) {
-                ByteBuffer buf = ByteBuffer.allocate((int) Math.min(READ_CHUNK, Math.max(1, end - start)));
                 long pos = start;
                 while (pos < end) {
                     gate.await(call);
                     if (call.isCancelled()) return;
-                    buf.clear().limit((int) Math.min(buf.capacity(), end - pos));
-                    int n = ra.readAt(buf, pos);
-                    if (n < 0) break;
-                    buf.flip();
-                    // containerd numbers the chunks' offsets from the start of this read, not of the blob
-                    call.onNext(ReadContentResponse.newBuilder().setOffset(pos - start).setData(ByteString.copyFrom(buf)).build());
+                    int n = (int) Math.min(READ_CHUNK, end - pos);
+                    call.onNext(chunk(ra, pos, n, start));
                     pos += n;
                 }
                 call.onCompleted();
@@ -167,6 +172,19 @@ public final class ContentService extends ContentGrpc.ContentImplBase implements
                 Thread.currentThread().interrupt();
             }
         });
+    }
+
+    /** {@code n} bytes of the blob at {@code pos}; containerd numbers offsets from the start of the read. */
+    private static ReadContentResponse chunk(ReaderAt ra, long pos, int n, long start) throws IOException {
+        byte[] buf = new byte[n];
+        ByteBuffer bb = ByteBuffer.wrap(buf);
+        while (bb.hasRemaining()) {
+            if (ra.readAt(bb, pos + bb.position()) < 0) {
+                throw new IOException("blob ended at " + (pos + bb.position()) + ", expected " + (pos + n) + " bytes");
+            }
+        }
+        // the array is never touched again: hand it over instead of copying it
+        return ReadContentResponse.newBuilder().setOffset(pos - start).setData(UnsafeByteOperations.unsafeWrap(buf)).build();
     }
 
     /** Lets the reading thread sleep until the transport can take another message. */
