@@ -154,7 +154,8 @@ public final class SnapBench {
                 int size = f % 100 == 0 ? 16 * 1024 + r.nextInt(48 * 1024) : r.nextInt(4096);
                 // compressible but not trivial: text-like bytes
                 for (int i = 0; i < size; i++) buf[i] = (byte) ('a' + r.nextInt(16));
-                TarArchiveEntry e = new TarArchiveEntry("usr/share/d" + (f % dirs) + "/file-" + f + ".txt");
+                // grouped by directory, in the order a tar of a real tree lists them
+                TarArchiveEntry e = new TarArchiveEntry("usr/share/d" + (f * dirs / files) + "/file-" + f + ".txt");
                 e.setMode(0100644);
                 e.setSize(size);
                 e.setModTime(1_700_000_000_000L);
