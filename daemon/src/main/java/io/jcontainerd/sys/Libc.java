@@ -141,6 +141,7 @@ public final class Libc {
         static final MethodHandle OPEN = Base.find("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
                 Linker.Option.firstVariadicArg(2));
         static final MethodHandle CLOSE = Base.find("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+        static final MethodHandle FDATASYNC = Base.find("fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
         static final MethodHandle IOCTL = Base.find("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
                 Linker.Option.firstVariadicArg(2));
     }
@@ -369,6 +370,19 @@ public final class Libc {
             int ignored = (int) FileCalls.CLOSE.invokeExact(state, fd);
         } catch (Throwable t) {
             throw unexpected("close", t);
+        }
+    }
+
+    /** fdatasync(2): the file's data (and the metadata needed to read it back) reach the disk. */
+    public static void fdatasync(int fd, String what) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(Base.CAPTURE);
+            int rc = (int) FileCalls.FDATASYNC.invokeExact(state, fd);
+            if (rc != 0) throw error("fdatasync " + what, state);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected("fdatasync", t);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.jcontainerd.archive.compression;
 
+import io.jcontainerd.errdefs.Errdefs;
 import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
 import java.io.FilterOutputStream;
@@ -49,14 +50,27 @@ public enum Compression {
      * (an empty input is an empty uncompressed stream). Closing the result closes {@code in}.
      */
     public static Decompressed decompress(InputStream in) throws IOException {
-        BufferedInputStream buffered = new BufferedInputStream(in, BUFFER);
+        BufferedInputStream buffered = new BufferedInputStream(marking(in), BUFFER);
         buffered.mark(PEEK);
         byte[] head = new byte[PEEK];
         int n = 0;
-        for (int r; n < PEEK && (r = buffered.read(head, n, PEEK - n)) > 0; ) n += r;
+        try {
+            for (int r; n < PEEK && (r = buffered.read(head, n, PEEK - n)) > 0; ) n += r;
+        } catch (SourceFailure e) {
+            throw e.getCause();
+        }
         buffered.reset();
         Compression c = detect(head, n);
-        return new Decompressed(c.openDecompressor(buffered), c);
+        InputStream decompressor;
+        try {
+            decompressor = c.openDecompressor(buffered); // gzip reads its header here
+        } catch (SourceFailure e) {
+            throw e.getCause();
+        } catch (IOException e) {
+            throw Errdefs.invalidArgument("invalid %s layer stream: %s", c.name().toLowerCase(java.util.Locale.ROOT),
+                    e.getMessage() == null ? "unexpected end of stream" : e.getMessage());
+        }
+        return new Decompressed(decompressor, c);
     }
 
     /** Decompresses {@code in}, which must be in this compression. */
@@ -117,8 +131,67 @@ public enum Compression {
         }
 
         @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            return in.read(b, off, len);
+        public int read() throws IOException {
+            try {
+                return in.read();
+            } catch (IOException e) {
+                throw malformed(e);
+            }
         }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return in.read(b, off, len);
+            } catch (IOException e) {
+                throw malformed(e);
+            }
+        }
+
+        /**
+         * A compressed stream that ends early or does not decode is a malformed layer (InvalidArgument),
+         * like a truncated tar; failures of the source itself pass through as they are.
+         */
+        private IOException malformed(IOException e) {
+            if (e instanceof SourceFailure f) return f.getCause();
+            if (compression == UNCOMPRESSED) return e;
+            throw Errdefs.invalidArgument("invalid %s layer stream: %s", compression.name().toLowerCase(java.util.Locale.ROOT),
+                    e.getMessage() == null ? "unexpected end of stream" : e.getMessage());
+        }
+    }
+
+    /** Marks failures of the compressed source, so they are not mistaken for corrupt data. */
+    private static final class SourceFailure extends IOException {
+        SourceFailure(IOException cause) {
+            super(cause.getMessage(), cause);
+        }
+
+        @Override
+        public synchronized IOException getCause() {
+            return (IOException) super.getCause();
+        }
+    }
+
+    /** {@code in} with its read failures marked as {@link SourceFailure}. */
+    private static InputStream marking(InputStream in) {
+        return new FilterInputStream(in) {
+            @Override
+            public int read() throws IOException {
+                try {
+                    return in.read();
+                } catch (IOException e) {
+                    throw new SourceFailure(e);
+                }
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                try {
+                    return in.read(b, off, len);
+                } catch (IOException e) {
+                    throw new SourceFailure(e);
+                }
+            }
+        };
     }
 }

@@ -22,12 +22,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * hardware's speed and caps ingest throughput. So the digest comes from libcrypto's SHA256 functions
  * (SHA-NI/AVX2 code) through FFM when that library loads, and from {@link MessageDigest} otherwise or
  * when the system property {@code jcontainerd.sha256} is {@code jdk}. Not thread-safe: the writer
- * serializes access.
+ * serializes access. Layer apply hashes the uncompressed stream with it too.
  */
-abstract sealed class Sha256 permits Sha256.Native, Sha256.Jdk {
+public abstract sealed class Sha256 permits Sha256.Native, Sha256.Jdk {
     private static final Logger LOG = Logger.getLogger(Sha256.class.getName());
 
-    static Sha256 create() {
+    public static Sha256 create() {
         return Libcrypto.AVAILABLE ? new Native() : new Jdk();
     }
 
@@ -39,13 +39,13 @@ abstract sealed class Sha256 permits Sha256.Native, Sha256.Jdk {
     /** Hashes the bytes from {@code src}'s position to its limit and moves the position to the limit. */
     abstract void update(ByteBuffer src);
 
-    abstract void update(byte[] b, int off, int len);
+    public abstract void update(byte[] b, int off, int len);
 
     /** Back to the digest of nothing. */
     abstract void reset();
 
     /** The digest of everything hashed so far; hashing can go on afterwards. */
-    abstract Digest current();
+    public abstract Digest current();
 
     static final class Jdk extends Sha256 {
         private final MessageDigest md = LocalContentStore.sha256();
@@ -56,7 +56,7 @@ abstract sealed class Sha256 permits Sha256.Native, Sha256.Jdk {
         }
 
         @Override
-        void update(byte[] b, int off, int len) {
+        public void update(byte[] b, int off, int len) {
             md.update(b, off, len);
         }
 
@@ -66,7 +66,7 @@ abstract sealed class Sha256 permits Sha256.Native, Sha256.Jdk {
         }
 
         @Override
-        Digest current() {
+        public Digest current() {
             try {
                 return Digest.sha256(((MessageDigest) md.clone()).digest()); // digest() resets: use a copy
             } catch (CloneNotSupportedException e) {
@@ -98,7 +98,7 @@ abstract sealed class Sha256 permits Sha256.Native, Sha256.Jdk {
         }
 
         @Override
-        void update(byte[] b, int off, int len) {
+        public void update(byte[] b, int off, int len) {
             if (len == 0) return;
             Libcrypto.update(ctx, MemorySegment.ofArray(b).asSlice(off, len), len);
         }
@@ -109,7 +109,7 @@ abstract sealed class Sha256 permits Sha256.Native, Sha256.Jdk {
         }
 
         @Override
-        Digest current() {
+        public Digest current() {
             // finishing consumes the context: finish a copy
             scratch.copyFrom(ctx);
             byte[] out = new byte[32];

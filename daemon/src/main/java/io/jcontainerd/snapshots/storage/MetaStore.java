@@ -4,6 +4,7 @@ import io.jcontainerd.errdefs.Errdefs;
 import io.jcontainerd.snapshots.Info;
 import io.jcontainerd.snapshots.Kind;
 import io.jcontainerd.snapshots.Usage;
+import io.jcontainerd.sys.WalSync;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -37,9 +38,11 @@ public final class MetaStore implements AutoCloseable {
     private final Connection reader;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ReentrantLock readLock = new ReentrantLock();
+    private final WalSync walSync;
 
     private MetaStore(Path file, Connection writer, Connection reader) {
         this.file = file;
+        this.walSync = new WalSync(file);
         this.writer = writer;
         this.reader = reader;
     }
@@ -52,7 +55,8 @@ public final class MetaStore implements AutoCloseable {
             w = DriverManager.getConnection("jdbc:sqlite:" + file);
             try (Statement st = w.createStatement()) {
                 st.execute("PRAGMA journal_mode=WAL");
-                st.execute("PRAGMA synchronous=FULL");
+                // durable commits come from WalSync (fdatasync) after each write transaction
+                st.execute("PRAGMA synchronous=NORMAL");
                 st.execute("PRAGMA foreign_keys=ON");
                 st.execute("PRAGMA busy_timeout=5000");
             }
@@ -139,6 +143,7 @@ public final class MetaStore implements AutoCloseable {
                     st.execute(write ? "COMMIT" : "ROLLBACK");
                 }
                 ok = true;
+                if (write) walSync.sync();
                 return result;
             } finally {
                 if (!ok) {
@@ -202,6 +207,7 @@ public final class MetaStore implements AutoCloseable {
         try {
             reader.close();
             writer.close();
+            walSync.close();
         } catch (SQLException e) {
             throw new IOException("close snapshot metadata: " + e.getMessage(), e);
         } finally {

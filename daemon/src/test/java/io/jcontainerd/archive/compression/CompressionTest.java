@@ -93,14 +93,45 @@ class CompressionTest {
         }
     }
 
+    /** Corrupt or truncated compressed data is a malformed layer: InvalidArgument, like a truncated tar. */
     @Test
-    void corruptStreamsFail() throws IOException {
+    void corruptStreamsAreInvalidArgument() throws IOException {
         byte[] z = compress(Compression.GZIP, "x".repeat(1000).getBytes());
         z[z.length - 5] ^= 0x55; // trailer crc/size
-        assertThatThrownBy(() -> Compression.decompress(new ByteArrayInputStream(z)).readAllBytes()).isInstanceOf(IOException.class);
+        assertInvalid(z);
+        byte[] noise = new byte[100_000];
+        new java.util.Random(3).nextBytes(noise);
+        byte[] gz = compress(Compression.GZIP, noise);
+        assertInvalid(java.util.Arrays.copyOf(gz, gz.length / 2));
+        assertInvalid(java.util.Arrays.copyOf(gz, 5)); // inside the gzip header
         byte[] zs = compress(Compression.ZSTD, "y".repeat(100_000).getBytes());
-        byte[] cut = java.util.Arrays.copyOf(zs, zs.length / 2);
-        assertThatThrownBy(() -> Compression.decompress(new ByteArrayInputStream(cut)).readAllBytes()).isInstanceOf(IOException.class);
+        assertInvalid(java.util.Arrays.copyOf(zs, zs.length / 2));
+    }
+
+    static void assertInvalid(byte[] compressed) {
+        assertThatThrownBy(() -> Compression.decompress(new ByteArrayInputStream(compressed)).readAllBytes())
+                .isInstanceOfSatisfying(ContainerdException.class, e -> assertThat(e.kind()).isEqualTo(ErrorKind.INVALID_ARGUMENT));
+    }
+
+    /** A failing source is not corrupt data: its own exception comes out, for gzip and zstd alike. */
+    @Test
+    void sourceFailuresPassThrough() throws IOException {
+        for (Compression c : new Compression[] {Compression.GZIP, Compression.ZSTD}) {
+            byte[] data = compress(c, new byte[200_000]);
+            IOException broken = new IOException("disk on fire");
+            InputStream failing = new FilterInputStream(new ByteArrayInputStream(data)) {
+                int served;
+
+                @Override
+                public int read(byte[] buf, int off, int len) throws IOException {
+                    if (served > 20) throw broken;
+                    int n = super.read(buf, off, Math.min(len, 10));
+                    served += Math.max(n, 0);
+                    return n;
+                }
+            };
+            assertThatThrownBy(() -> Compression.decompress(failing).readAllBytes()).isSameAs(broken);
+        }
     }
 
     @Test
