@@ -9,7 +9,7 @@
 set -e
 cd "$(dirname "$0")/.."
 . scripts/common.sh
-JAR=$(ls daemon/target/jcontainerd-daemon-*.jar | head -n1)
+JAR=$(ls daemon/target/jcontainerd-daemon-*.jar | grep -v -- "-tests.jar" | head -n1)
 
 SQLITE_JAR=$(ls daemon/target/lib/sqlite-jdbc-*.jar 2>/dev/null | head -n1)
 NATIVE=daemon/target/native
