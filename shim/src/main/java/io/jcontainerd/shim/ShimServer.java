@@ -1,0 +1,59 @@
+package io.jcontainerd.shim;
+
+import io.jcontainerd.shim.proc.Processes;
+import io.jcontainerd.shim.sys.Posix;
+import io.jcontainerd.shim.task.EventPublisher;
+import io.jcontainerd.shim.task.TaskService;
+import io.jcontainerd.shim.util.Log;
+import io.jcontainerd.sys.ErrnoException;
+import io.jcontainerd.ttrpc.TtrpcServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The long-lived shim: child subreaper, log to the bundle's {@code log} FIFO, the Task service on the
+ * socket {@code start} chose, events to {@code TTRPC_ADDRESS}. Exits after a Shutdown that finds no
+ * containers left, removing its socket.
+ */
+final class ShimServer {
+    private ShimServer() {}
+
+    static void run(Flags f) throws Exception {
+        Posix.setChildSubreaper();
+        Processes.get(); // the reaper runs before anything can be spawned or reparented
+        openLog(f);
+
+        Path socket = !f.socket().isEmpty() ? Path.of(f.socket())
+                : ShimStart.socketPath(f.address(), f.namespace(), ShimStart.grouping(Path.of(System.getProperty("user.dir")), f.id()));
+        EventPublisher events = new EventPublisher(System.getenv("TTRPC_ADDRESS"));
+        CountDownLatch stop = new CountDownLatch(1);
+        TaskService tasks = new TaskService(events, f.namespace(), stop::countDown);
+        TtrpcServer server = new TtrpcServer();
+        server.register(TaskService.SERVICE, tasks.methods());
+        server.start(socket);
+        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+        Log.debug("serving " + socket);
+
+        stop.await();
+        // the Shutdown reply goes out while events drain; then the socket goes and the process ends
+        events.flush(Duration.ofSeconds(5));
+        server.close();
+        events.close();
+        Log.debug("shutdown");
+        System.exit(0);
+    }
+
+    /** The daemon reads our log from the FIFO {@code log} in the bundle, when it made one. */
+    private static void openLog(Flags f) {
+        int fd = 2;
+        try {
+            fd = Posix.open("log", Posix.O_WRONLY | Posix.O_NONBLOCK, 0);
+        } catch (ErrnoException e) {
+            // no FIFO or nobody reading it: stderr (/dev/null when started by start)
+        }
+        Log.configure(fd, f.debug(), "namespace=" + f.namespace() + " pid=" + ProcessHandle.current().pid());
+    }
+}
