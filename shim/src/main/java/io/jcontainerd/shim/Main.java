@@ -29,6 +29,7 @@ public final class Main {
             switch (f.action()) {
                 case "start" -> ShimStart.run(f);
                 case "delete" -> ShimDelete.run(f);
+                case "train" -> Training.run(f);
                 case "" -> ShimServer.run(f);
                 default -> throw new IllegalArgumentException("unknown action " + f.action());
             }

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -22,21 +23,31 @@ final class ShimServer {
     private ShimServer() {}
 
     static void run(Flags f) throws Exception {
-        Posix.setChildSubreaper();
-        Processes.get(); // the reaper runs before anything can be spawned or reparented
-        openLog(f);
+        // linking the native calls takes a while on a cold JVM: done beside the server's start-up; calls wait
+        CompletableFuture<Void> ready = new CompletableFuture<>();
+        Thread.ofPlatform().name("bootstrap").start(() -> {
+            try {
+                Posix.setChildSubreaper();
+                Processes.get(); // the reaper runs before anything can be spawned or reparented
+                openLog(f);
+                ready.complete(null);
+            } catch (Throwable t) {
+                ready.completeExceptionally(t);
+            }
+        });
 
         Path socket = !f.socket().isEmpty() ? Path.of(f.socket())
                 : ShimStart.socketPath(f.address(), f.namespace(), ShimStart.grouping(Path.of(System.getProperty("user.dir")), f.id()));
         EventPublisher events = new EventPublisher(System.getenv("TTRPC_ADDRESS"));
         CountDownLatch stop = new CountDownLatch(1);
-        TaskService tasks = new TaskService(events, f.namespace(), stop::countDown);
+        TaskService tasks = new TaskService(events, f.namespace(), stop::countDown, ready);
         TtrpcServer server = new TtrpcServer();
         server.register(TaskService.SERVICE, tasks.methods());
         server.start(socket);
         Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
         Log.debug("serving " + socket);
 
+        ready.join();
         stop.await();
         // the Shutdown reply goes out while events drain; then the socket goes and the process ends
         events.flush(Duration.ofSeconds(5));

@@ -2,7 +2,6 @@ package io.jcontainerd.shim;
 
 import com.google.protobuf.Any;
 import io.jcontainerd.api.runc.v1.Options;
-import io.jcontainerd.shim.proc.Processes;
 import io.jcontainerd.shim.util.Json;
 import java.io.IOException;
 import java.net.UnixDomainSocketAddress;
@@ -30,6 +29,7 @@ public final class ShimStart {
     /** Annotations that put containers into one shim, as containerd's runc shim honours them. */
     static final List<String> GROUP_LABELS = List.of("io.containerd.runc.v2.group", "io.kubernetes.cri.sandbox-id");
     private static final long START_TIMEOUT_NANOS = 20_000_000_000L;
+    private static final String SETSID = "/usr/bin/setsid";
 
     private ShimStart() {}
 
@@ -77,27 +77,37 @@ public final class ShimStart {
         Files.createDirectories(socket.getParent());
         writeAddress(bundle, address);
 
-        List<String> argv = new ArrayList<>(selfCommand());
+        List<String> argv = new ArrayList<>();
+        // a session of its own: no controlling terminal, no signals aimed at the daemon's process group
+        if (Files.isExecutable(Path.of(SETSID))) argv.add(SETSID);
+        argv.addAll(selfCommand());
         argv.addAll(List.of("-namespace", f.namespace(), "-id", f.id(), "-address", f.address(),
                 "-publish-binary", f.publishBinary(), "-socket", socket.toString()));
         if (f.debug()) argv.add("-debug");
-        Processes.Child child = Processes.get().spawn(new Processes.Command(argv, null, bundle.toString(), null, true));
+        // java.lang.Process is fine here: this short-lived process reaps nothing else, and it never waits for
+        // the shim, which outlives it and is reparented
+        Process child = new ProcessBuilder(argv).directory(bundle.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
 
         long deadline = System.nanoTime() + START_TIMEOUT_NANOS;
         while (!canConnect(socket)) {
-            if (child.exit().isDone()) {
+            if (!child.isAlive()) {
                 // another start for the same group may have won the race for the socket
                 if (canConnect(socket)) break;
-                throw new IOException("shim exited with status " + child.exit().join().status() + " before serving " + socket);
+                throw new IOException("shim exited with status " + child.exitValue() + " before serving " + socket);
             }
             if (System.nanoTime() > deadline) {
-                kill(child.pid());
+                child.destroyForcibly();
                 throw new IOException("timed out waiting for the shim to serve " + socket);
             }
-            Thread.sleep(2);
+            Thread.sleep(1);
         }
-        applyOptions(child.pid());
-        adjustOomScore(child.pid());
+        int pid = (int) child.pid();
+        applyOptions(pid);
+        adjustOomScore(pid);
         print(address);
     }
 
@@ -112,6 +122,8 @@ public final class ShimStart {
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
         for (String a : args) {
+            // a training run's cache output is not the shim's to write
+            if (a.startsWith("-XX:AOTCacheOutput") || a.startsWith("-XX:AOTMode") || a.startsWith("-XX:AOTConfiguration")) continue;
             cmd.add(a);
             if (a.equals(Main.class.getName())) return cmd;
         }
@@ -172,7 +184,4 @@ public final class ShimStart {
         }
     }
 
-    private static void kill(int pid) {
-        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-    }
 }

@@ -2,7 +2,6 @@ package io.jcontainerd.shim.io;
 
 import io.jcontainerd.shim.sys.Posix;
 import io.jcontainerd.sys.ErrnoException;
-import io.jcontainerd.sys.Libc;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -134,7 +133,7 @@ public final class Console implements AutoCloseable {
             MemorySegment ws = arena.allocate(8, 2);
             ws.set(JAVA_SHORT, 0, (short) height);
             ws.set(JAVA_SHORT, 2, (short) width);
-            Libc.ioctl(master, TIOCSWINSZ, ws, "TIOCSWINSZ");
+            Posix.ioctl(master, TIOCSWINSZ, ws, "TIOCSWINSZ");
         }
     }
 

@@ -17,7 +17,6 @@ import java.util.concurrent.CompletableFuture;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * The one owner of child processes in the shim: spawns with posix_spawn and reaps everything with a
@@ -160,24 +159,32 @@ public final class Processes {
         static final MethodHandle FA_DESTROY = plain("posix_spawn_file_actions_destroy", FA1);
         static final MethodHandle FA_DUP2 = plain("posix_spawn_file_actions_adddup2",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-        static final MethodHandle FA_OPEN = plain("posix_spawn_file_actions_addopen",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
         static final MethodHandle FA_CHDIR = plain("posix_spawn_file_actions_addchdir_np",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         static final MethodHandle FA_CLOSEFROM = plain("posix_spawn_file_actions_addclosefrom_np",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
         static final MethodHandle ATTR_INIT = plain("posix_spawnattr_init", FA1);
         static final MethodHandle ATTR_DESTROY = plain("posix_spawnattr_destroy", FA1);
-        static final MethodHandle ATTR_FLAGS = plain("posix_spawnattr_setflags",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_SHORT));
+        // declared with an int: shares its stub with addclosefrom (a short travels in the same register)
+        static final MethodHandle ATTR_FLAGS = plain("posix_spawnattr_setflags", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
         static final MethodHandle ATTR_SIGMASK = plain("posix_spawnattr_setsigmask", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         static final MethodHandle ATTR_SIGDEF = plain("posix_spawnattr_setsigdefault", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         static final MethodHandle SIGEMPTY = plain("sigemptyset", FA1);
         static final MethodHandle SIGFILL = plain("sigfillset", FA1);
 
-        static final short SETSIGDEF = 0x04;
-        static final short SETSIGMASK = 0x08;
-        static final short SETSID = 0x80;
+        static final int SETSIGDEF = 0x04;
+        static final int SETSIGMASK = 0x08;
+        static final int SETSID = 0x80;
+        private static final Object DEV_NULL_LOCK = new Object();
+        private static int devNull = -1;
+
+        /** One /dev/null kept open to hand to children (an open per spawn would cost another native stub). */
+        static int devNull() throws IOException {
+            synchronized (DEV_NULL_LOCK) {
+                if (devNull < 0) devNull = Posix.open("/dev/null", Posix.O_RDWR, 0);
+                return devNull;
+            }
+        }
 
         private static MethodHandle plain(String name, FunctionDescriptor fd) {
             var linker = java.lang.foreign.Linker.nativeLinker();
@@ -186,13 +193,15 @@ public final class Processes {
 
         static Child run(Processes owner, Command c) throws IOException {
             int[] fds = c.fds();
-            int[] high = new int[fds.length];
+            int[] high = new int[fds.length + 1];
             java.util.Arrays.fill(high, -1);
             try (Arena arena = Arena.ofConfined()) {
                 // move every source above the highest target, so no dup2 clobbers a later source
+                int floor = Math.max(fds.length, 10);
                 for (int i = 0; i < fds.length; i++) {
-                    if (fds[i] >= 0) high[i] = Posix.dupAbove(fds[i], Math.max(fds.length, 10));
+                    if (fds[i] >= 0) high[i] = Posix.dupAbove(fds[i], floor);
                 }
+                high[fds.length] = Posix.dupAbove(devNull(), floor);
                 MemorySegment fa = arena.allocate(256, 16);
                 MemorySegment attr = arena.allocate(512, 16);
                 MemorySegment mask = arena.allocate(128, 8);
@@ -200,13 +209,9 @@ public final class Processes {
                 check("posix_spawn_file_actions_init", (int) FA_INIT.invokeExact(fa));
                 check("posix_spawnattr_init", (int) ATTR_INIT.invokeExact(attr));
                 try {
-                    MemorySegment devNull = arena.allocateFrom("/dev/null");
+                    int nullFd = high[fds.length];
                     for (int i = 0; i < fds.length; i++) {
-                        if (high[i] >= 0) {
-                            check("adddup2", (int) FA_DUP2.invokeExact(fa, high[i], i));
-                        } else {
-                            check("addopen", (int) FA_OPEN.invokeExact(fa, i, devNull, Posix.O_RDWR, 0));
-                        }
+                        check("adddup2", (int) FA_DUP2.invokeExact(fa, high[i] >= 0 ? high[i] : nullFd, i));
                     }
                     if (FA_CLOSEFROM != null) check("addclosefrom", (int) FA_CLOSEFROM.invokeExact(fa, fds.length));
                     if (c.cwd() != null) check("addchdir", (int) FA_CHDIR.invokeExact(fa, arena.allocateFrom(c.cwd())));
@@ -215,7 +220,7 @@ public final class Processes {
                     ignored = (int) SIGFILL.invokeExact(def);
                     check("setsigmask", (int) ATTR_SIGMASK.invokeExact(attr, mask));
                     check("setsigdefault", (int) ATTR_SIGDEF.invokeExact(attr, def));
-                    short flags = (short) (SETSIGDEF | SETSIGMASK | (c.newSession() ? SETSID : 0));
+                    int flags = SETSIGDEF | SETSIGMASK | (c.newSession() ? SETSID : 0);
                     check("setflags", (int) ATTR_FLAGS.invokeExact(attr, flags));
 
                     MemorySegment argv = cStrings(arena, c.argv());

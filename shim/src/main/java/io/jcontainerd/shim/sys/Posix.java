@@ -53,47 +53,61 @@ public final class Posix {
         static final Linker LINKER = Linker.nativeLinker();
         static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
         static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+        /**
+         * {@code long syscall(long nr, ...)} with six long arguments: one downcall stub serves every system
+         * call below. Each distinct native signature costs the JVM a generated class and tens of
+         * milliseconds at first use, which a shim pays at every start.
+         */
+        static final MethodHandle SYSCALL = LINKER.downcallHandle(
+                LINKER.defaultLookup().find("syscall").orElseThrow(),
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+                Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(1));
+    }
 
-        static MethodHandle find(String name, FunctionDescriptor fd, Linker.Option... extra) {
-            Linker.Option[] all = new Linker.Option[extra.length + 1];
-            all[0] = Linker.Option.captureCallState("errno");
-            System.arraycopy(extra, 0, all, 1, extra.length);
-            return LINKER.defaultLookup().find(name).map(a -> LINKER.downcallHandle(a, fd, all)).orElse(null);
+    /** System call numbers: x86-64 and arm64 (which lacks open, poll and pipe). */
+    private static final class Nr {
+        static final boolean ARM = System.getProperty("os.arch").equals("aarch64");
+        static final long READ = ARM ? 63 : 0;
+        static final long WRITE = ARM ? 64 : 1;
+        static final long CLOSE = ARM ? 57 : 3;
+        static final long PREAD = ARM ? 67 : 17;
+        static final long IOCTL = ARM ? 29 : 16;
+        static final long PIPE2 = ARM ? 59 : 293;
+        static final long OPENAT = ARM ? 56 : 257;
+        static final long FCNTL = ARM ? 25 : 72;
+        static final long KILL = ARM ? 129 : 62;
+        static final long PRCTL = ARM ? 167 : 157;
+        static final long WAITID = ARM ? 95 : 247;
+        static final long SOCKET = ARM ? 198 : 41;
+        static final long BIND = ARM ? 200 : 49;
+        static final long LISTEN = ARM ? 201 : 50;
+        static final long ACCEPT4 = ARM ? 242 : 288;
+        static final long RECVMSG = ARM ? 212 : 47;
+        static final long PPOLL = ARM ? 73 : 271;
+        static final long MEMFD_CREATE = ARM ? 279 : 319;
+    }
+
+    static final int AT_FDCWD = -100;
+
+    /** One system call; returns the raw result (-1 with errno in {@code state} on failure). */
+    static long sys(MemorySegment state, long nr, long a, long b, long c, long d, long e) {
+        try {
+            return (long) Base.SYSCALL.invokeExact(state, nr, a, b, c, d, e, 0L);
+        } catch (Throwable t) {
+            throw unexpected("syscall " + nr, t);
         }
+    }
 
-        /** For calls that return an error number instead of setting errno (posix_spawn*). */
-        static MethodHandle plain(String name, FunctionDescriptor fd) {
-            return LINKER.defaultLookup().find(name).map(a -> LINKER.downcallHandle(a, fd)).orElse(null);
+    /** A system call that is retried on EINTR and throws on failure. */
+    static long check(String what, long nr, long a, long b, long c, long d, long e) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(Base.CAPTURE);
+            while (true) {
+                long rc = sys(state, nr, a, b, c, d, e);
+                if (rc >= 0) return rc;
+                if (errno(state) != EINTR) throw error(what, state);
+            }
         }
-    }
-
-    private static final class Io {
-        static final MethodHandle READ = Base.find("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-        static final MethodHandle WRITE = Base.find("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-        static final MethodHandle PREAD = Base.find("pread", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-        static final MethodHandle PIPE2 = Base.find("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-        static final MethodHandle OPEN = Base.find("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
-                Linker.Option.firstVariadicArg(2));
-        static final MethodHandle CLOSE = Base.find("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-        static final MethodHandle FCNTL = Base.find("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
-                Linker.Option.firstVariadicArg(2));
-        static final MethodHandle MEMFD = Base.find("memfd_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    }
-
-    private static final class Proc {
-        static final MethodHandle KILL = Base.find("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-        static final MethodHandle PRCTL = Base.find("prctl",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1));
-        static final MethodHandle WAITID = Base.find("waitid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    }
-
-    private static final class Sock {
-        static final MethodHandle SOCKET = Base.find("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-        static final MethodHandle BIND = Base.find("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-        static final MethodHandle LISTEN = Base.find("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-        static final MethodHandle ACCEPT4 = Base.find("accept4", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
-        static final MethodHandle RECVMSG = Base.find("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-        static final MethodHandle POLL = Base.find("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     }
 
     static ErrnoException error(String call, MemorySegment state) {
@@ -118,29 +132,16 @@ public final class Posix {
     /** pipe2(2) with O_CLOEXEC: {read end, write end}. */
     public static int[] pipe() throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(Base.CAPTURE);
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
-            int rc = (int) Io.PIPE2.invokeExact(state, fds, O_CLOEXEC);
-            if (rc != 0) throw error("pipe2", state);
+            check("pipe2", Nr.PIPE2, fds.address(), O_CLOEXEC, 0, 0, 0);
             return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("pipe2", t);
         }
     }
 
     /** open(2) with O_CLOEXEC added. */
     public static int open(String path, int flags, int mode) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(Base.CAPTURE);
-            int fd = (int) Io.OPEN.invokeExact(state, arena.allocateFrom(path), flags | O_CLOEXEC, mode);
-            if (fd < 0) throw error("open " + path, state);
-            return fd;
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("open", t);
+            return (int) check("open " + path, Nr.OPENAT, AT_FDCWD, arena.allocateFrom(path).address(), flags | O_CLOEXEC, mode, 0);
         }
     }
 
@@ -148,44 +149,33 @@ public final class Posix {
     public static void close(int fd) {
         if (fd < 0) return;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(Base.CAPTURE);
-            int ignored = (int) Io.CLOSE.invokeExact(state, fd);
-        } catch (Throwable t) {
-            throw unexpected("close", t);
+            sys(arena.allocate(Base.CAPTURE), Nr.CLOSE, fd, 0, 0, 0, 0);
         }
     }
 
     /** read(2) into {@code buf}; returns bytes read, 0 at end of file, or -errno. Retries EINTR. */
     public static long read(int fd, MemorySegment buf, long len, MemorySegment state) {
-        try {
-            while (true) {
-                long n = (long) Io.READ.invokeExact(state, fd, buf, len);
-                if (n >= 0) return n;
-                int e = errno(state);
-                if (e != EINTR) return -e;
-            }
-        } catch (Throwable t) {
-            throw unexpected("read", t);
+        while (true) {
+            long n = sys(state, Nr.READ, fd, buf.address(), len, 0, 0);
+            if (n >= 0) return n;
+            int e = errno(state);
+            if (e != EINTR) return -e;
         }
     }
 
     /** Writes all of {@code buf[0, len)}; returns 0 or -errno. Retries EINTR and short writes. */
     public static int writeAll(int fd, MemorySegment buf, long len, MemorySegment state) {
-        try {
-            long off = 0;
-            while (off < len) {
-                long n = (long) Io.WRITE.invokeExact(state, fd, buf.asSlice(off), len - off);
-                if (n < 0) {
-                    int e = errno(state);
-                    if (e == EINTR) continue;
-                    return -e;
-                }
-                off += n;
+        long off = 0;
+        while (off < len) {
+            long n = sys(state, Nr.WRITE, fd, buf.address() + off, len - off, 0, 0);
+            if (n < 0) {
+                int e = errno(state);
+                if (e == EINTR) continue;
+                return -e;
             }
-            return 0;
-        } catch (Throwable t) {
-            throw unexpected("write", t);
+            off += n;
         }
+        return 0;
     }
 
     /** Writes bytes to fd (for small messages: logs, single-byte signals); returns 0 or -errno. */
@@ -200,38 +190,22 @@ public final class Posix {
     /** The whole content of a regular file descriptor, read with pread from offset 0. */
     public static byte[] readAll(int fd) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(Base.CAPTURE);
             MemorySegment buf = arena.allocate(65536);
             java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
             long off = 0;
             while (true) {
-                long n = (long) Io.PREAD.invokeExact(state, fd, buf, buf.byteSize(), off);
-                if (n < 0) {
-                    if (errno(state) == EINTR) continue;
-                    throw error("pread", state);
-                }
+                long n = check("pread", Nr.PREAD, fd, buf.address(), buf.byteSize(), off, 0);
                 if (n == 0) return out.toByteArray();
-                out.write(buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE));
+                out.writeBytes(buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE));
                 off += n;
             }
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("pread", t);
         }
     }
 
     /** memfd_create(2) with MFD_CLOEXEC: an anonymous file, e.g. to capture a command's output. */
     public static int memfd(String name) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(Base.CAPTURE);
-            int fd = (int) Io.MEMFD.invokeExact(state, arena.allocateFrom(name), 1);
-            if (fd < 0) throw error("memfd_create", state);
-            return fd;
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("memfd_create", t);
+            return (int) check("memfd_create", Nr.MEMFD_CREATE, arena.allocateFrom(name).address(), 1 /* MFD_CLOEXEC */, 0, 0, 0);
         }
     }
 
@@ -247,44 +221,19 @@ public final class Posix {
     }
 
     private static int fcntl(int fd, int cmd, int arg, String what) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(Base.CAPTURE);
-            int rc = (int) Io.FCNTL.invokeExact(state, fd, cmd, arg);
-            if (rc < 0) throw error(what, state);
-            return rc;
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("fcntl", t);
-        }
+        return (int) check(what, Nr.FCNTL, fd, cmd, arg, 0, 0);
     }
 
     // ---- processes ----
 
     /** kill(2). */
     public static void kill(int pid, int sig) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(Base.CAPTURE);
-            int rc = (int) Proc.KILL.invokeExact(state, pid, sig);
-            if (rc != 0) throw error("kill " + pid, state);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("kill", t);
-        }
+        check("kill " + pid, Nr.KILL, pid, sig, 0, 0, 0);
     }
 
     /** prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants are reparented to this process. */
     public static void setChildSubreaper() throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(Base.CAPTURE);
-            int rc = (int) Proc.PRCTL.invokeExact(state, 36, 1L, 0L, 0L, 0L);
-            if (rc != 0) throw error("prctl PR_SET_CHILD_SUBREAPER", state);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("prctl", t);
-        }
+        check("prctl PR_SET_CHILD_SUBREAPER", Nr.PRCTL, 36, 1, 0, 0, 0);
     }
 
     /** One reaped child: its pid and the shell-style status (exit code, or 128 + signal). */
@@ -295,10 +244,10 @@ public final class Posix {
      * are no children (ECHILD).
      */
     public static Reaped waitAny(Arena arena, MemorySegment info, MemorySegment state) throws ErrnoException {
-        try {
+        {
             while (true) {
                 info.fill((byte) 0);
-                int rc = (int) Proc.WAITID.invokeExact(state, 0 /* P_ALL */, 0, info, 4 /* WEXITED */);
+                long rc = sys(state, Nr.WAITID, 0 /* P_ALL */, 0, info.address(), 4 /* WEXITED */, 0);
                 if (rc == 0) {
                     int code = info.get(JAVA_INT, 8);
                     int pid = info.get(JAVA_INT, 16);
@@ -311,10 +260,6 @@ public final class Posix {
                 if (e == ECHILD) return null;
                 throw error("waitid", state);
             }
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("waitid", t);
         }
     }
 
@@ -325,17 +270,25 @@ public final class Posix {
             MemorySegment pfd = arena.allocate(8, 4);
             pfd.set(JAVA_INT, 0, fd);
             pfd.set(JAVA_SHORT, 4, (short) 1 /* POLLIN */);
-            int rc = (int) Sock.POLL.invokeExact(state, pfd, 1L, timeoutMillis);
+            long rc = sys(state, Nr.PPOLL, pfd.address(), 1, timespec(arena, timeoutMillis).address(), 0, 8);
             if (rc < 0) {
                 if (errno(state) == EINTR) return 0;
                 throw error("poll", state);
             }
             return rc == 0 ? 0 : pfd.get(JAVA_SHORT, 6);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("poll", t);
         }
+    }
+
+    private static MemorySegment timespec(Arena arena, int millis) {
+        MemorySegment ts = arena.allocate(16, 8);
+        ts.set(JAVA_LONG, 0, millis / 1000);
+        ts.set(JAVA_LONG, 8, (millis % 1000) * 1_000_000L);
+        return ts;
+    }
+
+    /** ioctl(2) with a pointer argument. */
+    public static void ioctl(int fd, long request, MemorySegment arg, String what) throws ErrnoException {
+        check("ioctl " + what, Nr.IOCTL, fd, request, arg.address(), 0, 0);
     }
 
     // ---- unix sockets ----
@@ -351,23 +304,15 @@ public final class Posix {
         if (p.length >= 108) throw new ErrnoException("bind " + path + " (path too long)", 36 /* ENAMETOOLONG */);
         int fd = -1;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(Base.CAPTURE);
-            fd = (int) Sock.SOCKET.invokeExact(state, AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-            if (fd < 0) throw error("socket", state);
+            fd = (int) check("socket", Nr.SOCKET, AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, 0, 0);
             MemorySegment addr = arena.allocate(110, 2);
             addr.set(JAVA_SHORT, 0, (short) AF_UNIX);
             MemorySegment.copy(p, 0, addr, ValueLayout.JAVA_BYTE, 2, p.length);
-            int rc = (int) Sock.BIND.invokeExact(state, fd, addr, 2 + p.length + 1);
-            if (rc != 0) throw error("bind " + path, state);
-            rc = (int) Sock.LISTEN.invokeExact(state, fd, 1);
-            if (rc != 0) throw error("listen " + path, state);
+            check("bind " + path, Nr.BIND, fd, addr.address(), 2 + p.length + 1, 0, 0);
+            check("listen " + path, Nr.LISTEN, fd, 1, 0, 0, 0);
             int ok = fd;
             fd = -1;
             return ok;
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("listen", t);
         } finally {
             close(fd);
         }
@@ -384,14 +329,13 @@ public final class Posix {
             MemorySegment pfd = arena.allocate(8, 4);
             pfd.set(JAVA_INT, 0, listenFd);
             pfd.set(JAVA_SHORT, 4, (short) 1 /* POLLIN */);
-            int rc;
+            long rc;
             do {
-                rc = (int) Sock.POLL.invokeExact(state, pfd, 1L, timeoutMillis);
+                rc = sys(state, Nr.PPOLL, pfd.address(), 1, timespec(arena, timeoutMillis).address(), 0, 8);
             } while (rc < 0 && errno(state) == EINTR);
             if (rc < 0) throw error("poll console socket", state);
             if (rc == 0) throw new ErrnoException("accept console socket (timed out)", 110 /* ETIMEDOUT */);
-            conn = (int) Sock.ACCEPT4.invokeExact(state, listenFd, MemorySegment.NULL, MemorySegment.NULL, SOCK_CLOEXEC);
-            if (conn < 0) throw error("accept4 console socket", state);
+            conn = (int) check("accept4 console socket", Nr.ACCEPT4, listenFd, 0, 0, SOCK_CLOEXEC, 0);
             // the data part carries the pty's name; only the descriptor matters here
             MemorySegment data = arena.allocate(4096);
             MemorySegment iov = arena.allocate(16, 8);
@@ -403,21 +347,13 @@ public final class Posix {
             msg.set(JAVA_LONG, 24, 1L);
             msg.set(ADDRESS, 32, control);
             msg.set(JAVA_LONG, 40, control.byteSize());
-            long n;
-            do {
-                n = (long) Sock.RECVMSG.invokeExact(state, conn, msg, 0x40000000 /* MSG_CMSG_CLOEXEC */);
-            } while (n < 0 && errno(state) == EINTR);
-            if (n < 0) throw error("recvmsg console socket", state);
+            check("recvmsg console socket", Nr.RECVMSG, conn, msg.address(), 0x40000000 /* MSG_CMSG_CLOEXEC */, 0, 0);
             long controlLen = msg.get(JAVA_LONG, 40);
             // struct cmsghdr { size_t len; int level; int type; unsigned char data[]; }
             if (controlLen < 20 || control.get(JAVA_INT, 8) != 1 /* SOL_SOCKET */ || control.get(JAVA_INT, 12) != 1 /* SCM_RIGHTS */) {
                 throw new ErrnoException("recvmsg console socket (no file descriptor received)", EIO);
             }
             return control.get(JAVA_INT, 16);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("receiveFd", t);
         } finally {
             close(conn);
         }

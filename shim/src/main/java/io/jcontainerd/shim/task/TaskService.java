@@ -1,6 +1,9 @@
 package io.jcontainerd.shim.task;
 
 import com.google.protobuf.Any;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Parser;
 import com.google.protobuf.Empty;
 import com.google.protobuf.Message;
 import io.jcontainerd.api.events.TaskCreate;
@@ -47,7 +50,9 @@ import io.jcontainerd.ttrpc.RequestContext;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -64,6 +69,7 @@ public final class TaskService {
     private final Runnable onShutdown;
     private final Map<String, Container> containers = new ConcurrentHashMap<>();
     private final Set<String> creating = ConcurrentHashMap.newKeySet();
+    private final CompletableFuture<?> ready;
     /** Held while a start is run and announced, and while an exit is announced: start always precedes exit. */
     final ReentrantLock eventLock = new ReentrantLock();
 
@@ -71,8 +77,11 @@ public final class TaskService {
      * @param events           where task events go
      * @param defaultNamespace the shim's {@code -namespace}, for requests that carry none
      * @param onShutdown       run when Shutdown finds no containers left
+     * @param ready            completes once the process can spawn and reap (subreaper, reaper thread);
+     *                         calls wait for it, so that it can be prepared while the socket already listens
      */
-    public TaskService(EventPublisher events, String defaultNamespace, Runnable onShutdown) {
+    public TaskService(EventPublisher events, String defaultNamespace, Runnable onShutdown, CompletableFuture<?> ready) {
+        this.ready = ready;
         this.events = events;
         this.defaultNamespace = defaultNamespace;
         this.onShutdown = onShutdown;
@@ -100,73 +109,91 @@ public final class TaskService {
     /** The methods to register on a ttrpc server under {@link #SERVICE}. */
     public Map<String, Method> methods() {
         Map<String, Method> m = new HashMap<>();
-        m.put("State", Method.unary(StateRequest.parser(), (ctx, r) -> state(r)));
-        m.put("Create", Method.unary(CreateTaskRequest.parser(), this::create));
-        m.put("Start", Method.unary(StartRequest.parser(), (ctx, r) -> start(r)));
-        m.put("Delete", Method.unary(DeleteRequest.parser(), (ctx, r) -> delete(r)));
-        m.put("Pids", Method.unary(PidsRequest.parser(), (ctx, r) -> pids(r)));
-        m.put("Pause", Method.unary(PauseRequest.parser(), (ctx, r) -> {
+        m.put("State", typed(StateRequest::parser, (ctx, r) -> state(r)));
+        m.put("Create", typed(CreateTaskRequest::parser, this::create));
+        m.put("Start", typed(StartRequest::parser, (ctx, r) -> start(r)));
+        m.put("Delete", typed(DeleteRequest::parser, (ctx, r) -> delete(r)));
+        m.put("Pids", typed(PidsRequest::parser, (ctx, r) -> pids(r)));
+        m.put("Pause", typed(PauseRequest::parser, (ctx, r) -> {
             Container c = container(r.getId());
             c.pause();
             publish(c.namespace, "/tasks/paused", TaskPaused.newBuilder().setContainerId(c.id).build());
             return EMPTY;
         }));
-        m.put("Resume", Method.unary(ResumeRequest.parser(), (ctx, r) -> {
+        m.put("Resume", typed(ResumeRequest::parser, (ctx, r) -> {
             Container c = container(r.getId());
             c.resume();
             publish(c.namespace, "/tasks/resumed", TaskResumed.newBuilder().setContainerId(c.id).build());
             return EMPTY;
         }));
-        m.put("Checkpoint", Method.unary(CheckpointTaskRequest.parser(), (ctx, r) -> {
+        m.put("Checkpoint", typed(CheckpointTaskRequest::parser, (ctx, r) -> {
             container(r.getId()).checkpoint(r.getPath(), r.hasOptions() ? r.getOptions() : null);
             return EMPTY;
         }));
-        m.put("Kill", Method.unary(KillRequest.parser(), (ctx, r) -> {
+        m.put("Kill", typed(KillRequest::parser, (ctx, r) -> {
             container(r.getId()).kill(r.getExecId(), r.getSignal(), r.getAll());
             return EMPTY;
         }));
-        m.put("Exec", Method.unary(ExecProcessRequest.parser(), (ctx, r) -> {
+        m.put("Exec", typed(ExecProcessRequest::parser, (ctx, r) -> {
             Container c = container(r.getId());
             ExecProcess e = c.exec(r.getExecId(), new Stdio(r.getStdin(), r.getStdout(), r.getStderr(), r.getTerminal()), r.getSpec());
             publish(c.namespace, "/tasks/exec-added", TaskExecAdded.newBuilder().setContainerId(c.id).setExecId(e.id).build());
             return EMPTY;
         }));
-        m.put("ResizePty", Method.unary(ResizePtyRequest.parser(), (ctx, r) -> {
+        m.put("ResizePty", typed(ResizePtyRequest::parser, (ctx, r) -> {
             Proc p = container(r.getId()).process(r.getExecId());
             if (p.state == Proc.State.DELETED && p instanceof ExecProcess) throw Proc.unknown("cannot resize a deleted process");
             if (p.state == Proc.State.STOPPED && p instanceof ExecProcess) throw Proc.unknown("cannot resize a stopped container");
             p.resize(r.getWidth(), r.getHeight());
             return EMPTY;
         }));
-        m.put("CloseIO", Method.unary(CloseIORequest.parser(), (ctx, r) -> {
+        m.put("CloseIO", typed(CloseIORequest::parser, (ctx, r) -> {
             Proc p = container(r.getId()).process(r.getExecId());
             p.closeStdin();
             return EMPTY;
         }));
-        m.put("Update", Method.unary(UpdateTaskRequest.parser(), (ctx, r) -> {
+        m.put("Update", typed(UpdateTaskRequest::parser, (ctx, r) -> {
             container(r.getId()).update(r.getResources());
             return EMPTY;
         }));
-        m.put("Wait", Method.unary(WaitRequest.parser(), (ctx, r) -> {
+        m.put("Wait", typed(WaitRequest::parser, (ctx, r) -> {
             Proc p = container(r.getId()).process(r.getExecId());
             p.awaitExit();
             return WaitResponse.newBuilder().setExitStatus(p.exitStatus()).setExitedAt(Timestamps.of(p.exitedAt())).build();
         }));
-        m.put("Stats", Method.unary(StatsRequest.parser(), (ctx, r) -> {
+        m.put("Stats", typed(StatsRequest::parser, (ctx, r) -> {
             Container c = container(r.getId());
             return StatsResponse.newBuilder().setStats(Stats.toAny(c.runc.stats(c.id))).build();
         }));
-        m.put("Connect", Method.unary(ConnectRequest.parser(), (ctx, r) -> {
+        m.put("Connect", typed(ConnectRequest::parser, (ctx, r) -> {
             Container c = containers.get(r.getId());
             return ConnectResponse.newBuilder().setShimPid((int) ProcessHandle.current().pid())
                     .setTaskPid(c == null ? 0 : c.init.pid).build();
         }));
-        m.put("Shutdown", Method.unary(ShutdownRequest.parser(), (ctx, r) -> {
+        m.put("Shutdown", typed(ShutdownRequest::parser, (ctx, r) -> {
             // a shim serving other containers stays up
             if (containers.isEmpty() && creating.isEmpty()) onShutdown.run();
             return EMPTY;
         }));
         return m;
+    }
+
+    /**
+     * A unary method whose request type is resolved on its first call: a shim initializes only the
+     * message classes of the calls it gets.
+     */
+    private <Q extends Message> Method typed(Supplier<Parser<Q>> parser, Method.Typed<Q> handler) {
+        return Method.unary((ctx, payload) -> {
+            ready.join();
+            Q request;
+            try {
+                request = parser.get().parseFrom(payload);
+            } catch (InvalidProtocolBufferException e) {
+                throw io.grpc.Status.INTERNAL.withDescription("ttrpc: error unmarshalling payload: " + e.getMessage()).asRuntimeException();
+            }
+            Message response = handler.call(ctx, request);
+            return response == null ? ByteString.EMPTY : response.toByteString();
+        });
     }
 
     private CreateTaskResponse create(RequestContext ctx, CreateTaskRequest r) throws Exception {
