@@ -3,6 +3,7 @@
 #   - `start` latency of the shim binary alone (the time containerd waits for the address), median of N
 #   - `ctr run --rm` latency (create, start, wait, delete through the shim), median of N
 #   - RSS per container: N idle containers (`sleep`), each with its own shim, summed shim RSS / N
+#   - the same with all N containers in one shim (containerd's group annotation io.containerd.runc.v2.group)
 # Usage: bench/shim.sh [N]   (root; needs containerd, ctr, runc, umoci, skopeo, busybox-static; mvn package first)
 set -eu
 N=${1:-10}
@@ -79,22 +80,28 @@ run_latency() { # runtime
   done | median
 }
 
-rss_per_container() { # runtime pattern
-  for k in $(seq "$N"); do $CTR run -d --runtime "$1" docker.io/library/busybox:latest "i$k" sleep 1000 >/dev/null; done
-  sleep 1
-  total=0
+mib() { echo "$(($1 / 1024)).$(( ($1 % 1024) * 10 / 1024 ))"; }
+
+rss_per_container() { # runtime pattern [extra ctr run flags]
+  for k in $(seq "$N"); do $CTR run -d --runtime "$1" ${3:-} docker.io/library/busybox:latest "i$k" sleep 1000 >/dev/null; done
+  sleep 2
+  rss=0; pss=0
   for p in $(pgrep -f -- "$2"); do
-    r=$(awk '/^VmRSS/ {print $2}' /proc/$p/status 2>/dev/null || echo 0); total=$((total + r))
+    r=$(awk '/^VmRSS/ {print $2}' /proc/$p/status 2>/dev/null || echo 0); rss=$((rss + r))
+    q=$(awk '/^Pss:/ {print $2}' /proc/$p/smaps_rollup 2>/dev/null || echo 0); pss=$((pss + q))
   done
-  echo "$((total / N / 1024)).$(( (total / N % 1024) * 10 / 1024 )) MiB ($(pgrep -f -- "$2" | wc -l) shim processes)"
+  echo "rss $(mib $((rss / N))) pss $(mib $((pss / N))) MiB/container ($(pgrep -f -- "$2" | wc -l) shims)"
   for k in $(seq "$N"); do $CTR tasks kill -s KILL "i$k" >/dev/null 2>&1 || true; done
   sleep 1
   for k in $(seq "$N"); do $CTR tasks rm -f "i$k" >/dev/null 2>&1 || true; $CTR containers rm "i$k" >/dev/null 2>&1 || true; done
 }
 
-echo "N=$N"
-printf '%-22s %-10s %-12s %s\n' shim start_ms run_rm_ms rss_per_container
-printf '%-22s %-10s %-12s %s\n' "debian (Go)" "$(start_latency $DEBIAN)" "$(run_latency io.containerd.runc.v2)" \
-  "$(rss_per_container io.containerd.runc.v2 "containerd-shim-runc-v2 -namespace $NS")"
-printf '%-22s %-10s %-12s %s\n' "jcontainerd (Java)" "$(start_latency $OURS)" "$(run_latency io.containerd.jcd.v2)" \
-  "$(rss_per_container io.containerd.jcd.v2 "io.jcontainerd.shim.Main -namespace $NS")"
+GROUP="--annotation io.containerd.runc.v2.group=bench"
+echo "N=$N (medians; RSS/PSS of all shim processes divided by N idle containers)"
+printf '%-20s %-9s %-10s %-48s %s\n' shim start_ms run_rm_ms "one shim per container" "one shim for all (group annotation)"
+printf '%-20s %-9s %-10s %-48s %s\n' "debian (Go)" "$(start_latency $DEBIAN)" "$(run_latency io.containerd.runc.v2)" \
+  "$(rss_per_container io.containerd.runc.v2 "containerd-shim-runc-v2 -namespace $NS")" \
+  "$(rss_per_container io.containerd.runc.v2 "containerd-shim-runc-v2 -namespace $NS" "$GROUP")"
+printf '%-20s %-9s %-10s %-48s %s\n' "jcontainerd (Java)" "$(start_latency $OURS)" "$(run_latency io.containerd.jcd.v2)" \
+  "$(rss_per_container io.containerd.jcd.v2 "io.jcontainerd.shim.Main -namespace $NS")" \
+  "$(rss_per_container io.containerd.jcd.v2 "io.jcontainerd.shim.Main -namespace $NS" "$GROUP")"

@@ -1,6 +1,7 @@
 package io.jcontainerd.shim;
 
 import io.jcontainerd.api.task.v2.DeleteResponse;
+import io.jcontainerd.mount.MountInfo;
 import io.jcontainerd.mount.Mounts;
 import io.jcontainerd.protobuf.Timestamps;
 import io.jcontainerd.shim.runc.Runc;
@@ -10,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The {@code delete} action, run by the daemon when a shim is gone: force-delete the runc container,
@@ -33,13 +36,22 @@ final class ShimDelete {
             if (Json.path(Json.parse(Files.readString(options)), "root") instanceof String r) root = r;
         }
         Runc runc = Runc.of(binary, root, f.namespace(), bundle, "", false);
-        try {
-            runc.delete(f.id(), true);
-        } catch (IOException e) {
-            System.err.println("failed to remove runc container: " + e.getMessage());
+        // after a clean shutdown (containerd runs this after every shim exit) there is nothing left: runc's
+        // state directory is gone and the rootfs unmounted, and this process stays free of native calls
+        if (Files.exists(Path.of(runc.root(), f.id()))) {
+            List<String> argv = new ArrayList<>(runc.command("delete", "--force", f.id()));
+            // java.lang.Process is fine in this short-lived process: it is no subreaper and reaps nothing else
+            Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            String out = new String(p.getInputStream().readAllBytes()).strip();
+            try {
+                if (p.waitFor() != 0) System.err.println("failed to remove runc container: " + out);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
+        Path rootfs = bundle.resolve("rootfs");
         try {
-            Mounts.unmountAll(bundle.resolve("rootfs"), 0);
+            if (Files.exists(rootfs) && MountInfo.isMountPoint(rootfs)) Mounts.unmountAll(rootfs, 0);
         } catch (IOException e) {
             System.err.println("failed to cleanup rootfs mount: " + e.getMessage());
         }

@@ -1,5 +1,6 @@
 package io.jcontainerd.shim;
 
+import io.jcontainerd.sys.Libc;
 import io.jcontainerd.shim.proc.Processes;
 import io.jcontainerd.shim.sys.Posix;
 import io.jcontainerd.shim.task.EventPublisher;
@@ -20,41 +21,67 @@ import java.util.concurrent.CountDownLatch;
  * containers left, removing its socket.
  */
 final class ShimServer {
-    private ShimServer() {}
+    private final CompletableFuture<Void> ready;
+    private final EventPublisher events;
+    private final TtrpcServer server;
+    private final CountDownLatch stop = new CountDownLatch(1);
 
-    static void run(Flags f) throws Exception {
+    private ShimServer(Flags f, Path socket, String ttrpcAddress) throws Exception {
         // linking the native calls takes a while on a cold JVM: done beside the server's start-up; calls wait
-        CompletableFuture<Void> ready = new CompletableFuture<>();
+        ready = new CompletableFuture<>();
         Thread.ofPlatform().name("bootstrap").start(() -> {
             try {
                 Posix.setChildSubreaper();
                 Processes.get(); // the reaper runs before anything can be spawned or reparented
                 openLog(f);
                 ready.complete(null);
+                // link the rest of the native calls a first Create needs while nobody waits yet
+                Processes.prewarm();
+                prewarmMounts();
             } catch (Throwable t) {
                 ready.completeExceptionally(t);
             }
         });
-
-        Path socket = !f.socket().isEmpty() ? Path.of(f.socket())
-                : ShimStart.socketPath(f.address(), f.namespace(), ShimStart.grouping(Path.of(System.getProperty("user.dir")), f.id()));
-        EventPublisher events = new EventPublisher(System.getenv("TTRPC_ADDRESS"));
-        CountDownLatch stop = new CountDownLatch(1);
+        events = new EventPublisher(ttrpcAddress);
         TaskService tasks = new TaskService(events, f.namespace(), stop::countDown, ready);
-        TtrpcServer server = new TtrpcServer();
+        server = new TtrpcServer();
         server.register(TaskService.SERVICE, tasks.methods());
         server.start(socket);
         Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
-        Log.debug("serving " + socket);
+    }
 
+    /** Serves on {@code socket}, publishing events to {@code ttrpcAddress}. */
+    static ShimServer start(Flags f, Path socket, String ttrpcAddress) throws Exception {
+        return new ShimServer(f, socket, ttrpcAddress);
+    }
+
+    static void run(Flags f) throws Exception {
+        Path socket = !f.socket().isEmpty() ? Path.of(f.socket())
+                : ShimStart.socketPath(f.address(), f.namespace(), ShimStart.grouping(Path.of(System.getProperty("user.dir")), f.id()));
+        ShimServer s = start(f, socket, System.getenv("TTRPC_ADDRESS"));
+        Log.debug("serving " + socket);
+        s.awaitShutdown();
+        Log.debug("shutdown");
+        System.exit(0);
+    }
+
+    /** Waits for a Shutdown that finds no containers, lets the events drain, and removes the socket. */
+    void awaitShutdown() throws InterruptedException {
         ready.join();
         stop.await();
-        // the Shutdown reply goes out while events drain; then the socket goes and the process ends
+        // the Shutdown reply goes out while events drain; then the socket goes
         events.flush(Duration.ofSeconds(5));
         server.close();
         events.close();
-        Log.debug("shutdown");
-        System.exit(0);
+    }
+
+    /** umount2 of a path that does not exist: fails at once, but links mount(2)'s family of calls. */
+    private static void prewarmMounts() {
+        try {
+            Libc.umount2("/run/jcontainerd/.prewarm-" + ProcessHandle.current().pid(), 0);
+        } catch (ErrnoException expected) {
+            // ENOENT
+        }
     }
 
     /** The daemon reads our log from the FIFO {@code log} in the bundle, when it made one. */

@@ -29,8 +29,6 @@ import io.jcontainerd.api.task.v2.WaitRequest;
 import io.jcontainerd.api.task.v2.WaitResponse;
 import io.jcontainerd.api.types.Mount;
 import io.jcontainerd.shim.proc.Processes;
-import io.jcontainerd.shim.sys.Posix;
-import io.jcontainerd.shim.task.EventPublisher;
 import io.jcontainerd.shim.task.TaskService;
 import io.jcontainerd.shim.util.Json;
 import io.jcontainerd.ttrpc.Method;
@@ -62,27 +60,29 @@ final class Training {
     private Training() {}
 
     static void run(Flags f) throws Exception {
+        // what start and delete run in their own short-lived JVMs
         ShimStart.socketPath("/run/train.sock", NS, "group");
+        ShimStart.selfCommand();
+        Process trueProcess = new ProcessBuilder("/bin/true").redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        trueProcess.waitFor();
+        io.jcontainerd.api.task.v2.DeleteResponse.newBuilder().setPid(1).setExitStatus(137)
+                .setExitedAt(io.jcontainerd.protobuf.Timestamps.of(java.time.Instant.now())).build().toByteArray();
+        io.jcontainerd.mount.MountInfo.isMountPoint(Path.of("/"));
         Path dir = Files.createTempDirectory("jcshim-train");
         try {
-            Posix.setChildSubreaper();
-            Processes.get();
             TtrpcServer events = new TtrpcServer();
             events.register("containerd.services.events.ttrpc.v1.Events", Map.of("Forward",
                     Method.unary(ForwardRequest.parser(), (ctx, req) -> Empty.getDefaultInstance())));
             events.start(dir.resolve("events.sock"));
-            EventPublisher publisher = new EventPublisher(dir.resolve("events.sock").toString());
-            TaskService tasks = new TaskService(publisher, NS, () -> { }, CompletableFuture.completedFuture(null));
-            TtrpcServer server = new TtrpcServer();
-            server.register(TaskService.SERVICE, tasks.methods());
-            server.start(dir.resolve("shim.sock"));
+            ShimServer shim = ShimServer.start(Flags.parse(List.of("-namespace", NS, "-id", "train")), dir.resolve("shim.sock"),
+                    dir.resolve("events.sock").toString());
             try (TtrpcClient client = TtrpcClient.connect(dir.resolve("shim.sock"))) {
                 call(client, "Connect", ConnectRequest.newBuilder().setId("x").build(), ConnectResponse.parser());
                 if (Files.isExecutable(Path.of("/bin/busybox")) && onPath("runc")) containers(client, dir);
                 call(client, "Shutdown", ShutdownRequest.newBuilder().setId("x").build(), Empty.parser());
             }
-            publisher.flush(Duration.ofSeconds(5));
-            server.close();
+            shim.awaitShutdown();
             events.close();
         } finally {
             try (var walk = Files.walk(dir)) {

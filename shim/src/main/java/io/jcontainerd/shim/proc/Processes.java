@@ -62,6 +62,11 @@ public final class Processes {
     /** A started child and its exit, completed by the reaper. Use async continuations or join it. */
     public record Child(int pid, CompletableFuture<Exit> exit) {}
 
+    /** Links posix_spawn and friends ahead of the first spawn. */
+    public static void prewarm() {
+        if (Spawn.SPAWNP == null) throw new IllegalStateException("posix_spawnp not found");
+    }
+
     public Child spawn(Command c) throws IOException {
         return Spawn.run(this, c);
     }

@@ -50,7 +50,8 @@ public record Runc(String binary, String root, Path bundle, String criu, boolean
         }
     }
 
-    private List<String> command(String... args) {
+    /** The full command line for a runc subcommand: binary, global flags, then {@code args}. */
+    public List<String> command(String... args) {
         List<String> c = new ArrayList<>(List.of(binary, "--root", root, "--log", bundle.resolve("log.json").toString(), "--log-format", "json"));
         if (systemdCgroup) c.add("--systemd-cgroup");
         if (!criu.isEmpty()) c.addAll(List.of("--criu", criu));

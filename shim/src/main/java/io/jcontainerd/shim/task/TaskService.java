@@ -45,6 +45,7 @@ import io.jcontainerd.api.v1.types.Status;
 import io.jcontainerd.errdefs.Errdefs;
 import io.jcontainerd.protobuf.Timestamps;
 import io.jcontainerd.shim.io.Stdio;
+import io.jcontainerd.shim.util.Log;
 import io.jcontainerd.ttrpc.Method;
 import io.jcontainerd.ttrpc.RequestContext;
 import java.util.HashMap;
@@ -184,6 +185,7 @@ public final class TaskService {
      */
     private <Q extends Message> Method typed(Supplier<Parser<Q>> parser, Method.Typed<Q> handler) {
         return Method.unary((ctx, payload) -> {
+            long t0 = System.nanoTime();
             ready.join();
             Q request;
             try {
@@ -192,6 +194,7 @@ public final class TaskService {
                 throw io.grpc.Status.INTERNAL.withDescription("ttrpc: error unmarshalling payload: " + e.getMessage()).asRuntimeException();
             }
             Message response = handler.call(ctx, request);
+            if (Log.debugEnabled()) Log.debug(ctx.method() + " took " + (System.nanoTime() - t0) / 1_000_000 + " ms");
             return response == null ? ByteString.EMPTY : response.toByteString();
         });
     }
