@@ -83,6 +83,9 @@ class ShimTaskTest {
         try (ShimFixture f = new ShimFixture(shim)) {
             var b = f.new Bundle(id(), Map.of(), "sh", "-c", "echo out; echo err >&2; exit 3");
             b.start();
+            // the socket is named as containerd's shim names it: sha256 of <address>/<namespace>/<id>
+            assertThat(Path.of(b.address).getFileName())
+                    .isEqualTo(ShimStart.socketPath(f.daemonAddress.toString(), NS, b.id).getFileName());
             var out = f.new Output("out");
             var err = f.new Output("err");
             CreateTaskResponse c = b.call("Create", create(b, f).setStdout(out.path.toString()).setStderr(err.path.toString()).build(),
@@ -263,6 +266,17 @@ class ShimTaskTest {
                     CreateTaskResponse.parser());
             b.call("Start", StartRequest.newBuilder().setId(b.id).build(), StartResponse.parser());
             b.call("ResizePty", ResizePtyRequest.newBuilder().setId(b.id).setWidth(123).setHeight(45).build(), Empty.parser());
+
+            // an exec with its own terminal
+            var execOut = f.new Output("exec-out");
+            b.call("Exec", ExecProcessRequest.newBuilder().setId(b.id).setExecId("t1").setTerminal(true)
+                    .setStdout(execOut.path.toString()).setSpec(processSpec("sh", "-c", "test -t 1 && echo exec-tty")).build(), Empty.parser());
+            b.call("Start", StartRequest.newBuilder().setId(b.id).setExecId("t1").build(), StartResponse.parser());
+            assertThat(b.call("Wait", WaitRequest.newBuilder().setId(b.id).setExecId("t1").build(), WaitResponse.parser())
+                    .getExitStatus()).isZero();
+            b.call("Delete", DeleteRequest.newBuilder().setId(b.id).setExecId("t1").build(), DeleteResponse.parser());
+            assertThat(execOut.text()).isEqualTo("exec-tty\r\n");
+
             in.write("stty size; test -t 0 && echo is-a-tty; exit 7\n");
             WaitResponse w = b.call("Wait", WaitRequest.newBuilder().setId(b.id).build(), WaitResponse.parser());
             assertThat(w.getExitStatus()).isEqualTo(7);
@@ -323,6 +337,25 @@ class ShimTaskTest {
                     .as("runc container removed").isNotZero();
             assertThat(Files.exists(b.rootfs().resolve("bin"))).as("rootfs unmounted").isFalse();
             assertThat(gone(c.getPid())).as("container process killed").isTrue();
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("shims")
+    void oomKillIsReported(Path shim) throws Exception {
+        try (ShimFixture f = new ShimFixture(shim)) {
+            var b = f.new Bundle(id(), Map.of(), "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1");
+            Path config = b.path.resolve("config.json");
+            Files.writeString(config, Files.readString(config).replaceFirst("\"resources\": \\{",
+                    "\"resources\": {\"memory\": {\"limit\": 16777216, \"swap\": 16777216},"));
+            b.start();
+            b.call("Create", create(b, f).build(), CreateTaskResponse.parser());
+            b.call("Start", StartRequest.newBuilder().setId(b.id).build(), StartResponse.parser());
+            WaitResponse w = b.call("Wait", WaitRequest.newBuilder().setId(b.id).build(), WaitResponse.parser());
+            assertThat(w.getExitStatus()).isEqualTo(137);
+            b.call("Delete", DeleteRequest.newBuilder().setId(b.id).build(), DeleteResponse.parser());
+            assertThat(f.topicsUntil("/tasks/delete")).contains("/tasks/oom");
+            shutdown(b);
         }
     }
 

@@ -85,6 +85,7 @@ public final class Posix {
         static final long RECVMSG = ARM ? 212 : 47;
         static final long PPOLL = ARM ? 73 : 271;
         static final long MEMFD_CREATE = ARM ? 279 : 319;
+        static final long EVENTFD2 = ARM ? 19 : 290;
     }
 
     static final int AT_FDCWD = -100;
@@ -207,6 +208,11 @@ public final class Posix {
         try (Arena arena = Arena.ofConfined()) {
             return (int) check("memfd_create", Nr.MEMFD_CREATE, arena.allocateFrom(name).address(), 1 /* MFD_CLOEXEC */, 0, 0, 0);
         }
+    }
+
+    /** eventfd(2) with EFD_CLOEXEC (e.g. for cgroup v1 OOM notifications). */
+    public static int eventfd() throws ErrnoException {
+        return (int) check("eventfd", Nr.EVENTFD2, 0, O_CLOEXEC, 0, 0, 0);
     }
 
     /** Duplicates fd to the lowest free number at or above {@code min}, close-on-exec. */

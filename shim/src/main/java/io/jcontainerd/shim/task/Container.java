@@ -98,7 +98,11 @@ final class Container {
                 }
             }
             Container c = new Container(service, namespace, r, opts, rootfs);
-            if (c.init.checkpoint.isEmpty()) c.createInit();
+            if (c.init.checkpoint.isEmpty()) {
+                c.createInit();
+                // the cgroup exists from create on; watching before start misses no early OOM kill
+                OomWatcher.watch(c, c.init.pid);
+            }
             return c;
         } catch (Exception e) {
             if (rootfs != null) unmountQuietly(rootfs);
@@ -281,6 +285,7 @@ final class Container {
         String work = options.getCriuWorkPath().isEmpty() ? bundle.resolve("work").toString() : options.getCriuWorkPath();
         runProcess(init, (fds, consoleSocket) -> runc.restore(id, initPidFile(), init.checkpoint, work,
                 init.parentCheckpoint, consoleSocket, options.getNoPivotRoot(), fds), initPidFile());
+        OomWatcher.watch(this, init.pid);
     }
 
     private int startExec(ExecProcess e) throws Exception {
