@@ -11,6 +11,7 @@ import io.jcontainerd.api.cgroups.v1.Metrics;
 import io.jcontainerd.api.events.TaskCreate;
 import io.jcontainerd.api.events.TaskExit;
 import io.jcontainerd.api.runc.v1.ProcessDetails;
+import io.jcontainerd.api.task.v2.CheckpointTaskRequest;
 import io.jcontainerd.api.task.v2.CloseIORequest;
 import io.jcontainerd.api.task.v2.CreateTaskRequest;
 import io.jcontainerd.api.task.v2.CreateTaskResponse;
@@ -337,6 +338,35 @@ class ShimTaskTest {
                     .as("runc container removed").isNotZero();
             assertThat(Files.exists(b.rootfs().resolve("bin"))).as("rootfs unmounted").isFalse();
             assertThat(gone(c.getPid())).as("container process killed").isTrue();
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("shims")
+    void checkpointRunsCriuAndReportsItsLog(Path shim) throws Exception {
+        try (ShimFixture f = new ShimFixture(shim)) {
+            var b = f.new Bundle(id(), Map.of(), "sleep", "1000");
+            b.start();
+            b.call("Create", create(b, f).build(), CreateTaskResponse.parser());
+            assertThatThrownBy(() -> b.call("Checkpoint", CheckpointTaskRequest.newBuilder().setId(b.id)
+                    .setPath(f.dir.resolve("ck").toString()).build(), Empty.parser()))
+                    .hasMessageContaining("cannot checkpoint a task in created state");
+            b.call("Start", StartRequest.newBuilder().setId(b.id).build(), StartResponse.parser());
+            try {
+                b.call("Checkpoint", CheckpointTaskRequest.newBuilder().setId(b.id).setPath(f.dir.resolve("ck").toString()).build(),
+                        Empty.parser());
+                assertThat(f.dir.resolve("ck/inventory.img")).exists();
+            } catch (ContainerdException e) {
+                // criu cannot dump on every kernel (e.g. some VMs' vDSO): the error points at criu's log
+                assertThat(e.getMessage()).contains("criu").contains("path= " + b.path.resolve("criu-dump.log"));
+            }
+            // left running (no exit option)
+            assertThat(b.call("State", StateRequest.newBuilder().setId(b.id).build(), StateResponse.parser()).getStatus())
+                    .isEqualTo(Status.RUNNING);
+            b.call("Kill", KillRequest.newBuilder().setId(b.id).setSignal(9).build(), Empty.parser());
+            b.call("Wait", WaitRequest.newBuilder().setId(b.id).build(), WaitResponse.parser());
+            b.call("Delete", DeleteRequest.newBuilder().setId(b.id).build(), DeleteResponse.parser());
+            shutdown(b);
         }
     }
 
