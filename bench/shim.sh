@@ -23,6 +23,7 @@ cleanup() {
     done
     kill "$CPID" 2>/dev/null; wait "$CPID" 2>/dev/null
   fi
+  rmdir /run/containerd/runc/$NS 2>/dev/null
   for p in $(pgrep -f "start-bench-$$" ) $(pgrep -f -- "-namespace $NS "); do kill -9 "$p" 2>/dev/null; done
   grep " $TMP" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m"; done
   rm -rf "$TMP"
@@ -64,11 +65,12 @@ start_latency() { # shim
   mkdir -p "$TMP/sb"; echo '{"ociVersion":"1.0.2"}' > "$TMP/sb/config.json"
   for k in $(seq "$N"); do
     t0=$(now_ms)
-    (cd "$TMP/sb" && TTRPC_ADDRESS="$TMP/none.ttrpc" "$1" -namespace $NS -address "$TMP/start-bench-$$" \
-        -publish-binary /bin/true -id "s$k" start </dev/null >/dev/null)
+    a=$(cd "$TMP/sb" && TTRPC_ADDRESS="$TMP/none.ttrpc" "$1" -namespace $NS -address "$TMP/start-bench-$$" \
+        -publish-binary /bin/true -id "s$k" start </dev/null)
     t1=$(now_ms)
     echo $((t1 - t0))
     for p in $(pgrep -f -- "-id s$k -address $TMP/start-bench-$$"); do kill -9 "$p"; done
+    rm -f "${a#unix://}"
   done | median
 }
 

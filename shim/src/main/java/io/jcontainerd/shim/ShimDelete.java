@@ -55,6 +55,7 @@ final class ShimDelete {
         } catch (IOException e) {
             System.err.println("failed to cleanup rootfs mount: " + e.getMessage());
         }
+        removeStaleSocket(bundle);
         int pid = 0;
         try {
             pid = Integer.parseInt(Files.readString(bundle.resolve("init.pid")).strip());
@@ -68,5 +69,22 @@ final class ShimDelete {
                 .build();
         System.out.write(r.toByteArray());
         System.out.flush();
+    }
+
+    /** A killed shim leaves its socket behind; remove it when nothing answers there any more. */
+    private static void removeStaleSocket(Path bundle) {
+        try {
+            String address = Files.readString(bundle.resolve("address")).strip();
+            if (!address.startsWith("unix://")) return;
+            Path socket = Path.of(address.substring("unix://".length()));
+            if (!socket.startsWith(ShimStart.SOCKET_DIR) || !Files.exists(socket)) return;
+            try (var ch = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket))) {
+                // a live shim (another container of its group, or a restarted one) keeps its socket
+            } catch (IOException refused) {
+                Files.deleteIfExists(socket);
+            }
+        } catch (IOException e) {
+            // no address recorded: nothing to clean
+        }
     }
 }

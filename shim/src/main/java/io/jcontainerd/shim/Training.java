@@ -84,6 +84,11 @@ final class Training {
             }
             shim.awaitShutdown();
             events.close();
+            try {
+                Files.deleteIfExists(Path.of("/run/containerd/runc", NS));
+            } catch (java.nio.file.DirectoryNotEmptyException inUse) {
+                // left as it is
+            }
         } finally {
             try (var walk = Files.walk(dir)) {
                 for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);

@@ -269,6 +269,11 @@ final class ShimFixture implements AutoCloseable {
             b.log.close();
         }
         for (Path s : shimSockets) Files.deleteIfExists(s);
+        try {
+            Files.deleteIfExists(Path.of("/run/containerd/runc", NS)); // runc's root for the namespace, empty by now
+        } catch (java.nio.file.DirectoryNotEmptyException inUse) {
+            // another fixture still has containers there
+        }
         events.close();
         for (Thread t : threads) t.interrupt();
         try (var walk = Files.walk(dir)) {

@@ -338,6 +338,9 @@ class ShimTaskTest {
                     .as("runc container removed").isNotZero();
             assertThat(Files.exists(b.rootfs().resolve("bin"))).as("rootfs unmounted").isFalse();
             assertThat(gone(c.getPid())).as("container process killed").isTrue();
+            if (shim.equals(JavaShim.launcher())) {
+                assertThat(Path.of(b.address.substring("unix://".length()))).as("stale socket removed").doesNotExist();
+            }
         }
     }
 

@@ -315,8 +315,8 @@ final class Container {
 
     /** Exec: registers (does not start) a process; AlreadyExists for a used id. */
     ExecProcess exec(String execId, Stdio stdio, Any spec) {
-        if (reserved.putIfAbsent(execId, Boolean.TRUE) != null || execs.containsKey(execId)) {
-            if (!execs.containsKey(execId)) reserved.remove(execId);
+        // the id is held from here until the process is registered, so two Execs cannot both take it
+        if (execs.containsKey(execId) || reserved.putIfAbsent(execId, Boolean.TRUE) != null) {
             throw Errdefs.alreadyExists("id %s: already exists", execId);
         }
         try {
@@ -353,7 +353,7 @@ final class Container {
                     case DELETED -> throw Errdefs.notFound("cannot delete a deleted process: not found");
                     default -> { }
                 }
-                e.drainOutput();
+                // a stopped process's output was drained when it exited; a created one wrote nothing
                 e.closeIo();
                 Files.deleteIfExists(bundle.resolve(e.id + ".pid"));
                 e.state = Proc.State.DELETED;
@@ -370,7 +370,6 @@ final class Container {
                 default -> { }
             }
             wasCreated = init.state == Proc.State.CREATED;
-            init.drainOutput();
             IOException failure = null;
             try {
                 runc.delete(id, false);
