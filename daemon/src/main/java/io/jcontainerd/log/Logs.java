@@ -16,6 +16,9 @@ import java.util.logging.Logger;
 public final class Logs {
     private Logs() {}
 
+    // held so that JUL cannot collect the logger and forget its level
+    private static final Logger GRPC_LOG = Logger.getLogger("io.grpc");
+
     /** Applies a containerd level name (trace, debug, info, warn, error, fatal, panic); empty means info. */
     public static void configure(String level) {
         Level jul = toJul(level);
@@ -27,7 +30,7 @@ public final class Logs {
         root.addHandler(h);
         root.setLevel(jul);
         // grpc and netty are chatty below INFO and their debug output is not ours to show
-        Logger.getLogger("io.grpc").setLevel(jul.intValue() < Level.INFO.intValue() ? Level.INFO : jul);
+        GRPC_LOG.setLevel(jul.intValue() < Level.INFO.intValue() ? Level.INFO : jul);
     }
 
     public static Level toJul(String level) {

@@ -53,14 +53,19 @@ public final class Server implements AutoCloseable {
     private final List<GrpcService> services;
     private final List<ServerInterceptor> interceptors = new ArrayList<>();
 
+    // held so that JUL cannot collect the logger and forget its level
+    private static final java.util.logging.Logger NETTY_BOOTSTRAP_LOG =
+            java.util.logging.Logger.getLogger("io.grpc.netty.shaded.io.netty.bootstrap");
+
     static {
         // Netty would otherwise probe for SLF4J and Log4j before settling on JUL
         io.grpc.netty.shaded.io.netty.util.internal.logging.InternalLoggerFactory.setDefaultFactory(
                 io.grpc.netty.shaded.io.netty.util.internal.logging.JdkLoggerFactory.INSTANCE);
         // grpc sets SO_KEEPALIVE on every accepted channel; unix sockets do not have it, and Netty warns
         // about that on each connection. Nothing is lost by not saying so.
-        java.util.logging.Logger.getLogger("io.grpc.netty.shaded.io.netty.bootstrap").setLevel(java.util.logging.Level.SEVERE);
+        NETTY_BOOTSTRAP_LOG.setLevel(java.util.logging.Level.SEVERE);
     }
+
 
     private Server(Config config, PluginSet plugins, List<GrpcService> services) {
         this.config = config;

@@ -16,7 +16,7 @@ final class JavaShim {
         Path dir = Files.createTempDirectory("jcshim-bin");
         Path script = dir.resolve("jcontainerd-shim-runc-v2");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Files.writeString(script, "#!/bin/sh\nexec " + java + " --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC"
+        Files.writeString(script, "#!/bin/sh\nexec " + java + " --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -XX:+UseSerialGC"
                 + " -XX:TieredStopAtLevel=1 -Xss256k -cp '" + System.getProperty("java.class.path") + "' "
                 + Main.class.getName() + " \"$@\"\n");
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));

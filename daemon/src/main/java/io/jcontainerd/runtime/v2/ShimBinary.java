@@ -57,9 +57,13 @@ record ShimBinary(Path runtime, String address, String ttrpcAddress, String publ
         List<String> args = new ArrayList<>(List.of("-id", bundle.id()));
         if (debug) args.add("-debug");
         args.add("start");
-        ProcessBuilder pb = command(bundle, args).redirectErrorStream(true);
+        ProcessBuilder pb = command(bundle, args);
         if (options == null) pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         Process p = pb.start();
+        // the address is read from stdout alone, so a runtime's warnings on stderr (a JVM's, say) cannot
+        // corrupt it; stderr still explains a failed start
+        byte[][] err = new byte[1][];
+        Thread errReader = Thread.ofVirtual().start(() -> err[0] = readQuietly(p.getErrorStream()));
         if (options != null) {
             try (OutputStream in = p.getOutputStream()) {
                 options.writeTo(in);
@@ -69,8 +73,14 @@ record ShimBinary(Path runtime, String address, String ttrpcAddress, String publ
         }
         byte[] out = readAll(p, p.getInputStream());
         int code = waitFor(p);
+        try {
+            errReader.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         String text = new String(out, StandardCharsets.UTF_8).trim();
-        if (code != 0) throw new IOException(text + ": exit status " + code);
+        String stderr = err[0] == null ? "" : new String(err[0], StandardCharsets.UTF_8).trim();
+        if (code != 0) throw new IOException((text + " " + stderr).trim() + ": exit status " + code);
         return parseAddress(text);
     }
 
