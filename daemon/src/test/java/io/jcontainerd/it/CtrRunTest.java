@@ -54,4 +54,29 @@ class CtrRunTest {
         }
         assertThat(Ctr.run(a, "containers", "ls", "-q").assertOk().stdout()).doesNotContain("sleeper");
     }
+
+    @Test
+    void runningTasksSurviveKillNineOfTheDaemon() throws Exception {
+        try (DaemonProcess d = DaemonProcess.start()) {
+            String a = d.address();
+            Ctr.run(a, "images", "import", TestImages.busybox().resolve("busybox-docker.tar").toString()).assertOk();
+            Ctr.run(a, "run", "-d", "docker.io/library/busybox:latest", "survivor", "/bin/sleep", "600").assertOk();
+            try {
+                d.kill();
+                d.restart();
+                assertThat(Ctr.run(a, "tasks", "ls").assertOk().stdout()).containsPattern("survivor\\s+\\d+\\s+RUNNING");
+                var exec = Ctr.run(a, "tasks", "exec", "--exec-id", "after", "survivor", "/bin/echo", "still here").assertOk();
+                assertThat(exec.stdout()).contains("still here");
+                Ctr.run(a, "tasks", "kill", "-s", "SIGKILL", "survivor").assertOk();
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                while (System.nanoTime() < deadline && !Ctr.run(a, "tasks", "ls").stdout().contains("STOPPED")) Thread.sleep(50);
+                assertThat(Ctr.run(a, "tasks", "ls").assertOk().stdout()).containsPattern("survivor\\s+\\d+\\s+STOPPED");
+                Ctr.run(a, "tasks", "rm", "survivor").assertOk();
+            } finally {
+                Ctr.run(a, "tasks", "rm", "-f", "survivor");
+                Ctr.run(a, "containers", "rm", "survivor");
+            }
+            assertThat(Ctr.run(a, "tasks", "ls").assertOk().stdout()).doesNotContain("survivor");
+        }
+    }
 }
