@@ -72,6 +72,11 @@ class ContainerdInteropTest {
             }
             containerd.destroy();
             containerd.waitFor(20, TimeUnit.SECONDS);
+            try {
+                Files.deleteIfExists(Path.of("/run/containerd/runc", NS));
+            } catch (java.nio.file.DirectoryNotEmptyException inUse) {
+                // a container outlived the test: left for inspection
+            }
         }
         if (dir != null) {
             sh("grep ' " + dir + "' /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l; true");
