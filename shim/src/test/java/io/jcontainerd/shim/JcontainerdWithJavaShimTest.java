@@ -52,7 +52,7 @@ class JcontainerdWithJavaShimTest {
             if (!daemon.waitFor(10, TimeUnit.SECONDS)) daemon.destroyForcibly().waitFor();
         }
         // shims outlive the daemon by design: stop any started for this test's directory
-        new ProcessBuilder("pkill", "-f", "-address " + address).start().waitFor();
+        new ProcessBuilder("pkill", "-f", "--", "-address " + address).start().waitFor();
         DaemonProcess.Cleanup.unmountUnder(dir);
         DaemonProcess.Cleanup.deleteTree(dir);
     }
