@@ -78,19 +78,13 @@ public final class ArchiveSyscalls {
     public static void mknod(Path path, int mode, int major, int minor) throws ErrnoException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(H.CAPTURE);
-            int rc = (int) H.MKNOD.invokeExact(st, cstr(a, path), mode, makedev(major, minor));
+            int rc = (int) H.MKNOD.invokeExact(st, cstr(a, path), mode, io.jcontainerd.sys.Libc.makedev(major, minor));
             if (rc != 0) throw new ErrnoException("mknod " + path, H.errno(st));
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
             throw unexpected("mknod", t);
         }
-    }
-
-    /** Linux's encoding of a device number from its major and minor parts (glibc gnu_dev_makedev). */
-    public static long makedev(long major, long minor) {
-        return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8)
-                | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
     }
 
     public static int major(long dev) {

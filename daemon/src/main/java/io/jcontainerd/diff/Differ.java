@@ -4,11 +4,10 @@ import io.jcontainerd.archive.ChangeWriter;
 import io.jcontainerd.archive.compression.Compression;
 import io.jcontainerd.archive.compression.MediaTypes;
 import io.jcontainerd.content.Digest;
+import io.jcontainerd.content.local.Sha256;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 
 /**
  * The walking differ's core (containerd's {@code diff/walking}): walks two mounted trees and writes the OCI
@@ -25,31 +24,29 @@ public final class Differ {
      */
     public static DiffResult diff(Path lower, Path upper, OutputStream out, String mediaType) throws IOException {
         Compression compression = MediaTypes.forDiff(mediaType);
-        Hashing blob = new Hashing(out);
+        // an uncompressed blob is the tar itself: hash it once
+        boolean compressedBlob = compression != Compression.UNCOMPRESSED;
+        Hashing blob = new Hashing(out, compressedBlob);
         Hashing tar;
         try (OutputStream compressed = compression.compress(blob)) {
-            tar = new Hashing(compressed);
+            tar = new Hashing(compressed, true);
             ChangeWriter.writeDiff(lower, upper, tar);
         }
         blob.flush();
         Digest tarDigest = tar.digest();
-        Digest blobDigest = compression == Compression.UNCOMPRESSED ? tarDigest : blob.digest();
+        Digest blobDigest = compressedBlob ? blob.digest() : tarDigest;
         return new DiffResult(MediaTypes.ociLayer(compression), blobDigest, blob.count, tarDigest, tar.count);
     }
 
-    /** Counts and hashes what passes; never closes the stream below. */
+    /** Counts (and, when asked, hashes) what passes; never closes the stream below. */
     private static final class Hashing extends OutputStream {
         private final OutputStream out;
-        private final MessageDigest sha256;
+        private final Sha256 sha256;
         long count;
 
-        Hashing(OutputStream out) {
+        Hashing(OutputStream out, boolean hash) {
             this.out = out;
-            try {
-                this.sha256 = MessageDigest.getInstance("SHA-256");
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException(e);
-            }
+            this.sha256 = hash ? Sha256.create() : null;
         }
 
         @Override
@@ -60,7 +57,7 @@ public final class Differ {
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
             out.write(b, off, len);
-            sha256.update(b, off, len);
+            if (sha256 != null) sha256.update(b, off, len);
             count += len;
         }
 
@@ -70,7 +67,7 @@ public final class Differ {
         }
 
         Digest digest() {
-            return Digest.sha256(sha256.digest());
+            return sha256.current();
         }
     }
 }

@@ -48,6 +48,7 @@ public final class Errdefs {
             case StatusException e -> e.getStatus();
             case IllegalArgumentException e -> Status.INVALID_ARGUMENT.withDescription(e.getMessage());
             case UnsupportedOperationException e -> Status.UNIMPLEMENTED.withDescription(e.getMessage());
+            case java.io.UncheckedIOException e -> Status.UNKNOWN.withDescription(e.getCause().getMessage());
             default -> Status.UNKNOWN.withDescription(String.valueOf(t.getMessage() != null ? t.getMessage() : t));
         };
     }

@@ -1,5 +1,6 @@
 package io.jcontainerd.gc;
 
+import io.jcontainerd.metadata.LeaseResources;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -48,9 +49,10 @@ public final class LeaseGcResource implements GcResource {
 
     /** A lease resource row as a node; containerd's resource type strings. Unknown types hold nothing. */
     static Node resource(String namespace, String type, String id) {
-        if (type.equals("content")) return Node.content(namespace, id);
-        if (type.equals("ingests")) return Node.ingest(namespace, id);
-        if (type.startsWith("snapshots/")) return Node.snapshot(namespace, type.substring("snapshots/".length()), id);
+        if (type.equals(LeaseResources.CONTENT)) return Node.content(namespace, id);
+        if (type.equals(LeaseResources.INGESTS)) return Node.ingest(namespace, id);
+        String snapshots = LeaseResources.SNAPSHOTS + "/";
+        if (type.startsWith(snapshots)) return Node.snapshot(namespace, type.substring(snapshots.length()), id);
         return null;
     }
 

@@ -17,6 +17,7 @@ record LabelTable(String table, String ownerColumn) {
     static final LabelTable IMAGE_LABELS = new LabelTable("image_labels", "name");
     static final LabelTable IMAGE_ANNOTATIONS = new LabelTable("image_annotations", "name");
     static final LabelTable CONTAINER_LABELS = new LabelTable("container_labels", "id");
+    static final LabelTable CONTENT_LABELS = new LabelTable("content_labels", "digest");
 
     Map<String, String> read(Connection tx, String namespace, String owner) throws SQLException {
         Map<String, String> out = new LinkedHashMap<>();

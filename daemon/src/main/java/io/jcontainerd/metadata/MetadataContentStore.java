@@ -14,7 +14,6 @@ import io.jcontainerd.filters.Filter;
 import io.jcontainerd.namespaces.Namespaces;
 import io.jcontainerd.protobuf.Timestamps;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -192,7 +191,7 @@ public final class MetadataContentStore implements ContentStore {
 
     @Override
     public void abort(String ref) throws IOException {
-        update(tx -> {
+        db.updateIo(tx -> {
             Ingest in = ingest(tx, ref);
             if (in == null) throw Errdefs.notFound("reference %s: not found", ref);
             deleteIngest(tx, ref);
@@ -207,7 +206,7 @@ public final class MetadataContentStore implements ContentStore {
     public Writer writer(String ref, long total, Digest expected) throws IOException {
         if (ref == null || ref.isEmpty()) throw Errdefs.invalidArgument("ref must not be empty: invalid argument");
         record Opened(boolean exists, String backendRef, Writer backendWriter, long size) {}
-        Opened o = update(tx -> {
+        Opened o = db.updateIo(tx -> {
             long size = total;
             boolean adopt = false;
             if (expected != null) {
@@ -318,7 +317,7 @@ public final class MetadataContentStore implements ContentStore {
         public void commit(long size, Digest expected, Map<String, String> labels) throws IOException {
             Map<String, String> base = labels == null ? Map.of() : labels;
             ContainerdException[] inner = new ContainerdException[1];
-            update(tx -> {
+            db.updateIo(tx -> {
                 try {
                     validateLabels(base);
                 } catch (ContainerdException e) {
@@ -473,36 +472,12 @@ public final class MetadataContentStore implements ContentStore {
     }
 
     private Map<String, String> readLabels(Connection tx, Digest digest) throws SQLException {
-        Map<String, String> out = new LinkedHashMap<>();
-        try (PreparedStatement ps = tx.prepareStatement(
-                "SELECT key, value FROM content_labels WHERE namespace = ? AND digest = ? ORDER BY key")) {
-            ps.setString(1, ns);
-            ps.setString(2, digest.toString());
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) out.put(rs.getString(1), rs.getString(2));
-            }
-        }
-        return out;
+        return LabelTable.CONTENT_LABELS.read(tx, ns, digest.toString());
     }
 
     /** Replaces the blob's labels with {@code labels}. */
     private void writeLabels(Connection tx, Digest digest, Map<String, String> labels) throws SQLException {
-        try (PreparedStatement ps = tx.prepareStatement("DELETE FROM content_labels WHERE namespace = ? AND digest = ?")) {
-            ps.setString(1, ns);
-            ps.setString(2, digest.toString());
-            ps.executeUpdate();
-        }
-        try (PreparedStatement ps = tx.prepareStatement(
-                "INSERT INTO content_labels (namespace, digest, key, value) VALUES (?, ?, ?, ?)")) {
-            for (var e : labels.entrySet()) {
-                ps.setString(1, ns);
-                ps.setString(2, digest.toString());
-                ps.setString(3, e.getKey());
-                ps.setString(4, e.getValue());
-                ps.addBatch();
-            }
-            ps.executeBatch();
-        }
+        LabelTable.CONTENT_LABELS.write(tx, ns, digest.toString(), labels);
     }
 
     private static void validateLabels(Map<String, String> labels) {
@@ -524,26 +499,5 @@ public final class MetadataContentStore implements ContentStore {
 
     private static Status withRef(Status s, String ref) {
         return new Status(ref, s.offset(), s.total(), s.expected(), s.startedAt(), s.updatedAt());
-    }
-
-    // ---- transactions that also call the backend
-
-    @FunctionalInterface
-    private interface IoWork<T> {
-        T run(Connection tx) throws SQLException, IOException;
-    }
-
-    private <T> T update(IoWork<T> work) throws IOException {
-        try {
-            return db.update(tx -> {
-                try {
-                    return work.run(tx);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
     }
 }

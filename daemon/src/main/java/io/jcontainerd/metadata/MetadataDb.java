@@ -172,6 +172,30 @@ public final class MetadataDb implements AutoCloseable {
         return result;
     }
 
+    /** Work inside a transaction that also calls a backend store (filesystem I/O). */
+    @FunctionalInterface
+    public interface IoTxWork<T> {
+        T run(Connection tx) throws SQLException, IOException;
+    }
+
+    /**
+     * {@link #update} for work that also does backend I/O: an IOException rolls the transaction back
+     * and reaches the caller as itself.
+     */
+    public <T> T updateIo(IoTxWork<T> work) throws IOException {
+        try {
+            return update(tx -> {
+                try {
+                    return work.run(tx);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
     /** Runs {@code work} against a consistent view. */
     public <T> T view(TxWork<T> work) {
         return inTransaction(work, false);

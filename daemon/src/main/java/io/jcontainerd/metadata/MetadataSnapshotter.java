@@ -221,14 +221,6 @@ public final class MetadataSnapshotter {
             this.lease = lease;
         }
 
-        private <T> T io(MetadataDb.TxWork<T> work) throws IOException {
-            try {
-                return db.update(work);
-            } catch (UncheckedIOException e) {
-                throw e.getCause();
-            }
-        }
-
         @Override
         public Info stat(String key) throws IOException {
             return db.view(tx -> info(tx, require(tx, ns, key)));
@@ -291,7 +283,7 @@ public final class MetadataSnapshotter {
             if (key == null || key.isEmpty()) throw Errdefs.invalidArgument("key must not be empty");
             Namespaces.validateLabels(labels);
             String p = parent == null ? "" : parent;
-            return io(tx -> {
+            return db.updateIo(tx -> {
                 new NamespaceStore(tx, db.clock()).ensure(ns);
                 if (row(tx, ns, key).isPresent()) throw Errdefs.alreadyExists("snapshot %s already exists", key);
                 String bparent = "";
@@ -303,12 +295,8 @@ public final class MetadataSnapshotter {
                 Row r = insert(tx, ns, key, p, readonly ? Kind.VIEW : Kind.ACTIVE);
                 writeLabels(tx, r.id(), labels);
                 LeaseResources.attach(tx, ns, lease, LeaseResources.SNAPSHOTS + "/" + name, key);
-                try {
-                    return readonly ? backend.view(r.backendKey(), bparent, inherited(labels))
-                            : backend.prepare(r.backendKey(), bparent, inherited(labels));
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
+                return readonly ? backend.view(r.backendKey(), bparent, inherited(labels))
+                        : backend.prepare(r.backendKey(), bparent, inherited(labels));
             });
         }
 
@@ -316,7 +304,7 @@ public final class MetadataSnapshotter {
         public void commit(String commitName, String key, Map<String, String> labels) throws IOException {
             if (commitName == null || commitName.isEmpty()) throw Errdefs.invalidArgument("name must not be empty");
             Namespaces.validateLabels(labels);
-            io(tx -> {
+            db.updateIo(tx -> {
                 Row active = require(tx, ns, key);
                 if (active.kind() != Kind.ACTIVE) throw Errdefs.failedPrecondition("snapshot %s is not active", key);
                 if (row(tx, ns, commitName).isPresent()) throw Errdefs.alreadyExists("snapshot %s already exists", commitName);
@@ -328,11 +316,7 @@ public final class MetadataSnapshotter {
                 }
                 LeaseResources.detach(tx, ns, lease, LeaseResources.SNAPSHOTS + "/" + name, key);
                 LeaseResources.attach(tx, ns, lease, LeaseResources.SNAPSHOTS + "/" + name, commitName);
-                try {
-                    backend.commit(committed.backendKey(), active.backendKey(), inherited(labels));
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
+                backend.commit(committed.backendKey(), active.backendKey(), inherited(labels));
                 return null;
             });
         }

@@ -1,5 +1,7 @@
 package io.jcontainerd.services.content;
 
+import static io.jcontainerd.services.Unchecked.io;
+
 import com.google.protobuf.Empty;
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.UnsafeByteOperations;
@@ -251,19 +253,6 @@ public final class ContentService extends ContentGrpc.ContentImplBase implements
         } catch (ContainerdException e) {
             String msg = fmt.contains("\"%s\"") ? fmt.formatted(digest) : fmt.formatted(e.getMessage());
             throw io.grpc.Status.INVALID_ARGUMENT.withDescription(msg).asRuntimeException();
-        }
-    }
-
-    @FunctionalInterface
-    interface IoCall<T> {
-        T call() throws IOException;
-    }
-
-    static <T> T io(IoCall<T> c) {
-        try {
-            return c.call();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 

@@ -19,7 +19,8 @@ import io.jcontainerd.plugin.GrpcService;
 import io.jcontainerd.plugin.PluginProvider;
 import io.jcontainerd.plugin.PluginType;
 import io.jcontainerd.plugin.Registration;
-import java.io.IOException;
+import static io.jcontainerd.services.Unchecked.io;
+
 import java.util.List;
 
 /** containerd.services.diff.v1.Diff over the configured differ (containerd's default: walking). */
@@ -59,18 +60,6 @@ public final class DiffService extends DiffGrpc.DiffImplBase implements GrpcServ
                 req.getMediaType(), req.getRef(), req.getLabelsMap()));
         out.onNext(DiffResponse.newBuilder().setDiff(toProto(d)).build());
         out.onCompleted();
-    }
-
-    private interface IoWork<T> {
-        T run() throws IOException;
-    }
-
-    private static <T> T io(IoWork<T> work) {
-        try {
-            return work.run();
-        } catch (IOException e) {
-            throw new IllegalStateException(e.getMessage(), e);
-        }
     }
 
     static List<Mount> mounts(List<io.jcontainerd.api.types.Mount> in) {

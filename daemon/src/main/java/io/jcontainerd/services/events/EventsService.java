@@ -1,7 +1,6 @@
 package io.jcontainerd.services.events;
 
 import com.google.protobuf.Empty;
-import com.google.protobuf.Timestamp;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -18,11 +17,11 @@ import io.jcontainerd.plugin.GrpcService;
 import io.jcontainerd.plugin.PluginProvider;
 import io.jcontainerd.plugin.PluginType;
 import io.jcontainerd.plugin.Registration;
+import io.jcontainerd.protobuf.Timestamps;
 import io.jcontainerd.plugin.TtrpcService;
 import io.jcontainerd.ttrpc.Method;
 import java.util.Map;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.List;
 
 /** containerd.services.events.v1.Events over the daemon's exchange. */
@@ -47,7 +46,7 @@ public final class EventsService extends EventsGrpc.EventsImplBase implements Gr
     @Override
     public void forward(ForwardRequest req, StreamObserver<Empty> out) {
         var env = req.getEnvelope();
-        exchange.forward(new Envelope(toInstant(env.getTimestamp()), env.getNamespace(), env.getTopic(), env.getEvent()));
+        exchange.forward(new Envelope(Timestamps.toInstant(env.getTimestamp()), env.getNamespace(), env.getTopic(), env.getEvent()));
         out.onNext(Empty.getDefaultInstance());
         out.onCompleted();
     }
@@ -87,22 +86,18 @@ public final class EventsService extends EventsGrpc.EventsImplBase implements Gr
     public Map<String, Method> ttrpcMethods() {
         return Map.of("Forward", Method.unary(io.jcontainerd.api.services.events.ttrpc.v1.ForwardRequest.parser(), (ctx, req) -> {
             var env = req.getEnvelope();
-            exchange.forward(new Envelope(toInstant(env.getTimestamp()), env.getNamespace(), env.getTopic(), env.getEvent()));
+            exchange.forward(new Envelope(Timestamps.toInstant(env.getTimestamp()), env.getNamespace(), env.getTopic(), env.getEvent()));
             return Empty.getDefaultInstance();
         }));
     }
 
     private static io.jcontainerd.api.services.events.v1.Envelope toProto(Envelope env) {
         return io.jcontainerd.api.services.events.v1.Envelope.newBuilder()
-                .setTimestamp(Timestamp.newBuilder().setSeconds(env.timestamp().getEpochSecond()).setNanos(env.timestamp().getNano()))
+                .setTimestamp(Timestamps.of(env.timestamp()))
                 .setNamespace(env.namespace())
                 .setTopic(env.topic())
                 .setEvent(env.event())
                 .build();
-    }
-
-    private static Instant toInstant(Timestamp ts) {
-        return Instant.ofEpochSecond(ts.getSeconds(), ts.getNanos());
     }
 
     public static final class Provider implements PluginProvider {

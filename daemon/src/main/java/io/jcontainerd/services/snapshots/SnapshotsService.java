@@ -39,7 +39,8 @@ import io.jcontainerd.snapshots.Info;
 import io.jcontainerd.snapshots.Kind;
 import io.jcontainerd.snapshots.Snapshotter;
 import io.jcontainerd.snapshots.Usage;
-import java.io.IOException;
+import static io.jcontainerd.services.Unchecked.io;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -165,19 +166,6 @@ public final class SnapshotsService extends SnapshotsGrpc.SnapshotsImplBase impl
         });
         out.onNext(Empty.getDefaultInstance());
         out.onCompleted();
-    }
-
-    private interface IoWork<T> {
-        T run() throws IOException;
-    }
-
-    /** Filesystem failures of a snapshotter are reported as Unknown with their message, as containerd does. */
-    private static <T> T io(IoWork<T> work) {
-        try {
-            return work.run();
-        } catch (IOException e) {
-            throw new IllegalStateException(e.getMessage(), e);
-        }
     }
 
     static List<io.jcontainerd.api.types.Mount> toProto(List<Mount> mounts) {

@@ -286,9 +286,4 @@ public final class ProcessIo implements AutoCloseable {
             }
         }
     }
-
-    /** The logging binary's exit, if one runs. */
-    public Exit loggerExit() {
-        return logger == null ? null : logger.exit().getNow(null);
-    }
 }

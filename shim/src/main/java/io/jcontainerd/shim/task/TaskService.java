@@ -92,11 +92,6 @@ public final class TaskService {
         events.publish(namespace, topic, event);
     }
 
-    /** The containers being served (grouping: more than one). */
-    public int containerCount() {
-        return containers.size();
-    }
-
     private String namespace(RequestContext ctx) {
         return ctx.namespace().orElse(defaultNamespace);
     }
