@@ -31,7 +31,15 @@ class ContainerdClientTest {
 
     @BeforeAll
     static void start() throws Exception {
-        daemon = DaemonProcess.start();
+        // snapshots and blobs made here hold no lease; automatic collections (which would rightly take
+        // them) are kept out of the way so the tests see what they just created
+        daemon = DaemonProcess.start("""
+                version = 2
+                [plugins."io.containerd.gc.v1.scheduler"]
+                  startup_delay = "0s"
+                  deletion_threshold = 1000000
+                  mutation_threshold = 1000000
+                """);
         client = ContainerdClient.connect(daemon.address(), "core");
     }
 

@@ -22,7 +22,15 @@ class JctrTest {
 
     @BeforeAll
     static void start() throws Exception {
-        daemon = DaemonProcess.start();
+        // jctr, like ctr 1.6, holds no lease on snapshots and blobs it makes; automatic collections are
+        // kept out of the way so the commands see what they just created
+        daemon = DaemonProcess.start("""
+                version = 2
+                [plugins."io.containerd.gc.v1.scheduler"]
+                  startup_delay = "0s"
+                  deletion_threshold = 1000000
+                  mutation_threshold = 1000000
+                """);
         registry = Registry.start();
         TestImages.push(registry.host(), "library/busybox:latest");
     }
