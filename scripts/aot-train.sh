@@ -36,8 +36,17 @@ if [ -f "$CACHE" ] && [ "$CACHE" -nt "$JAR" ] && [ "$CACHE" -nt bin/jcontainerd 
 rm -f "$CACHE"
 TMP=$(mktemp -d /tmp/jcd-aot.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
+# a config file like a real one, so the TOML reader's classes are in the cache too (flags win over it)
+cat >"$TMP/config.toml" <<EOF
+version = 2
+[grpc]
+  max_recv_message_size = 16777216
+[plugins."io.containerd.gc.v1.scheduler"]
+  pause_threshold = 0.02
+  startup_delay = "100ms"
+EOF
 JCONTAINERD_JAVA_OPTS="-XX:AOTCacheOutput=$CACHE -Xlog:aot=error -Xlog:cds=error" \
-  bin/jcontainerd --config "$TMP/none.toml" --root "$TMP/root" --state "$TMP/state" --address "$TMP/s.sock" \
+  bin/jcontainerd --config "$TMP/config.toml" --root "$TMP/root" --state "$TMP/state" --address "$TMP/s.sock" \
   >"$TMP/log" 2>&1 &
 PID=$!
 i=0
