@@ -252,6 +252,22 @@ class RestartMonitorTest {
     }
 
     @Test
+    void deprecatedLogPathLabelStillWorks() throws Exception {
+        DaemonProcess d = onExits;
+        Path dir = Files.createTempDirectory(Path.of("/tmp"), "jcd-restart-log");
+        cleanups.add(() -> DaemonProcess.Cleanup.deleteTree(dir));
+        Path log = dir.resolve("old.log");
+        runDetached(d, "r-logpath", List.of(STATUS + "=running", "containerd.io/restart.logpath=" + log),
+                "/bin/sh", "-c", "echo path-line; exec sleep 600");
+        TaskRow first = awaitTask(d, "r-logpath", t -> t != null && t.status().equals("RUNNING"), "RUNNING");
+        Ctr.run(d.address(), "tasks", "kill", "-s", "SIGKILL", "r-logpath").assertOk();
+        awaitRunning(d, "r-logpath", first.pid());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline && !(Files.exists(log) && Files.readString(log).contains("path-line"))) Thread.sleep(50);
+        assertThat(Files.readString(log)).contains("path-line");
+    }
+
+    @Test
     void intervalRestartsAStoppedTaskOnceLabeledRunning() throws Exception {
         DaemonProcess d = ticking;
         runDetached(d, "t-later", List.of(), "/bin/sleep", "600");
