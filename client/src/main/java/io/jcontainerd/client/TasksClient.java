@@ -48,8 +48,11 @@ public final class TasksClient {
 
     public enum Status { UNKNOWN, CREATED, RUNNING, STOPPED, PAUSED, PAUSING }
 
-    /** A task's or exec'd process's state. */
-    public record Process(String containerId, String execId, int pid, Status status, Stdio stdio, int exitStatus,
+    /**
+     * A task's or exec'd process's state; {@code id} is the container id for a task's init process
+     * (what List returns), the exec id for others.
+     */
+    public record Process(String containerId, String id, int pid, Status status, Stdio stdio, int exitStatus,
                           Instant exitedAt) {}
 
     /** Where a process's stdio goes (paths the shim opens; empty: none) and whether it has a terminal. */

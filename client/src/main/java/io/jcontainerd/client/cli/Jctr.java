@@ -103,6 +103,8 @@ public final class Jctr {
         Jctr root = new Jctr(new HashMap<>(env), in, rawOut, rawErr, out, err, standalone);
         CommandLine cl = new CommandLine(root);
         cl.setOut(out).setErr(err);
+        // "jctr -n run run ...": a namespace may be named like a command
+        cl.setAllowSubcommandsAsOptionParameters(true);
         // a container's command line is the container's: "-c" after the image is not a jctr option
         cl.getSubcommands().get("run").setStopAtPositional(true);
         cl.getSubcommands().get("containers").getSubcommands().get("create").setStopAtPositional(true);

@@ -70,11 +70,11 @@ final class TasksCmd extends Misc.Group {
         void run() {
             List<TasksClient.Process> ts = client().tasks().list(null);
             if (quiet) {
-                ts.forEach(t -> out().println(t.containerId()));
+                ts.forEach(t -> out().println(t.id()));
                 return;
             }
             Table t = new Table(4, 4).row("TASK", "PID", "STATUS", "");
-            for (TasksClient.Process p : ts) t.row(p.containerId(), p.pid(), p.status().name());
+            for (TasksClient.Process p : ts) t.row(p.id(), p.pid(), p.status().name());
             t.print(out());
         }
     }
@@ -226,7 +226,8 @@ final class TasksCmd extends Misc.Group {
         @Option(names = "--exec-id", description = "process ID to kill")
         String execId;
 
-        @Option(names = {"-a", "--all"}, description = "send signal to all processes inside the container")
+        // ctr also spells it -a; here -a is the inherited --address
+        @Option(names = "--all", description = "send signal to all processes inside the container")
         boolean all;
 
         @Parameters(index = "0", paramLabel = "CONTAINER")

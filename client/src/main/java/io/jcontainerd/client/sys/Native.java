@@ -108,9 +108,10 @@ public final class Native {
     public static void mount(String source, String target, String type, long flags, String data) throws IOException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(CALL_STATE);
-            int r = (int) Calls.MOUNT.invokeExact(st, a.allocateFrom(source == null ? "" : source), a.allocateFrom(target),
-                    type == null ? MemorySegment.NULL : a.allocateFrom(type), flags,
-                    data == null ? MemorySegment.NULL : a.allocateFrom(data));
+            MemorySegment src = a.allocateFrom(source == null ? "" : source);
+            MemorySegment fs = type == null ? MemorySegment.NULL : a.allocateFrom(type);
+            MemorySegment d = data == null ? MemorySegment.NULL : a.allocateFrom(data);
+            int r = (int) Calls.MOUNT.invokeExact(st, src, a.allocateFrom(target), fs, flags, d);
             if (r != 0) throw new ErrnoException("mount", target, errno(st));
         } catch (IOException e) {
             throw e;
