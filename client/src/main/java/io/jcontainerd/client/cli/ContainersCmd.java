@@ -194,7 +194,7 @@ final class ContainersCmd extends Misc.Group {
                 try {
                     delete(client(), id, !keepSnapshot);
                 } catch (ClientException e) {
-                    root().err.println("jctr: failed to delete container \"" + id + "\": " + e.getMessage());
+                    if (ids.size() > 1) root().err.println("jctr: failed to delete container \"" + id + "\": " + e.getMessage());
                     if (first == null) first = e;
                 }
             }

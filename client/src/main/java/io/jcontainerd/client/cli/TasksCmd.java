@@ -295,7 +295,7 @@ final class TasksCmd extends Misc.Group {
                     int code = tasks.delete(id).code();
                     if (code != 0) root().err.println("jctr: task " + id + " exit with non-zero exit code " + code);
                 } catch (ClientException e) {
-                    root().err.println("jctr: unable to delete " + id + ": " + e.getMessage());
+                    if (ids.size() > 1) root().err.println("jctr: unable to delete " + id + ": " + e.getMessage());
                     if (first == null) first = e;
                 }
             }

@@ -130,6 +130,9 @@ class JctrRunTest {
         assertThat(jctr("run", null, "tasks", "exec", "--fifo-dir", fifos, "--exec-id", "e2", "--cwd", "/bin", "d1", "sh", "-c", "pwd")
                 .ok().out()).isEqualTo("/bin\n");
 
+        jctr("run", null, "tasks", "exec", "-d", "--fifo-dir", fifos, "--exec-id", "e3", "d1", "sleep", "1000").ok();
+        assertThat(jctr("run", null, "tasks", "ps", "d1").ok().out()).contains("&ProcessDetails{ExecID:e3,");
+
         jctr("run", null, "tasks", "pause", "d1").ok();
         assertThat(jctr("run", null, "tasks", "ls").ok().out()).containsPattern("d1\\s+\\d+\\s+PAUSED");
         jctr("run", null, "tasks", "resume", "d1").ok();
