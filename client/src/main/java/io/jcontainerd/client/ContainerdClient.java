@@ -147,6 +147,10 @@ public final class ContainerdClient implements AutoCloseable {
         return new ContainersClient(channel);
     }
 
+    public TasksClient tasks() {
+        return new TasksClient(channel);
+    }
+
     public VersionClient.Version version() {
         return new VersionClient(channel).version();
     }

@@ -79,6 +79,42 @@ public final class Json {
         return b.toString();
     }
 
+    /** As Go's json.MarshalIndent(v, "", indent): one member per line, "key": value. */
+    public static String pretty(Object v, String indent) {
+        StringBuilder b = new StringBuilder();
+        pretty(b, v, indent, "");
+        return b.toString();
+    }
+
+    private static void pretty(StringBuilder b, Object v, String indent, String at) {
+        switch (v) {
+            case Map<?, ?> m when !m.isEmpty() -> {
+                b.append("{\n");
+                int i = 0;
+                for (var e : m.entrySet()) {
+                    b.append(at).append(indent);
+                    quote(b, String.valueOf(e.getKey()));
+                    b.append(": ");
+                    pretty(b, e.getValue(), indent, at + indent);
+                    if (++i < m.size()) b.append(',');
+                    b.append('\n');
+                }
+                b.append(at).append('}');
+            }
+            case List<?> l when !l.isEmpty() -> {
+                b.append("[\n");
+                for (int i = 0; i < l.size(); i++) {
+                    b.append(at).append(indent);
+                    pretty(b, l.get(i), indent, at + indent);
+                    if (i < l.size() - 1) b.append(',');
+                    b.append('\n');
+                }
+                b.append(at).append(']');
+            }
+            case null, default -> write(b, v);
+        }
+    }
+
     public static byte[] bytes(Object v) {
         return write(v).getBytes(StandardCharsets.UTF_8);
     }

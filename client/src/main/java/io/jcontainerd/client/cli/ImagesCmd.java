@@ -36,7 +36,8 @@ import picocli.CommandLine.Parameters;
 /** {@code jctr images ...}. */
 @Command(name = "images", aliases = {"image", "i"}, description = "manage images",
         subcommands = {ImagesCmd.Ls.class, ImagesCmd.Pull.class, ImagesCmd.Push.class, ImagesCmd.Import.class,
-                ImagesCmd.Export.class, ImagesCmd.Rm.class, ImagesCmd.Tag.class, ImagesCmd.Label.class, ImagesCmd.Check.class})
+                ImagesCmd.Export.class, ImagesCmd.Rm.class, ImagesCmd.Tag.class, ImagesCmd.Label.class, ImagesCmd.Check.class,
+                ImagesCmd.MountCmd.class, ImagesCmd.Unmount.class})
 final class ImagesCmd extends Misc.Group {
 
     /** Registry flags shared by pull and push, as ctr spells them. */
@@ -388,6 +389,106 @@ final class ImagesCmd extends Misc.Group {
      * Pull/push progress: on a terminal, a table redrawn in place (ref, state, bytes); otherwise one
      * line per state change.
      */
+    @Command(name = "mount", description = "mount an image to a target path")
+    static final class MountCmd extends Misc.Base {
+        @Option(names = "--snapshotter", description = "snapshotter name (env CONTAINERD_SNAPSHOTTER)")
+        String snapshotter;
+
+        @Option(names = "--rw", description = "Enable write support on the mount")
+        boolean rw;
+
+        @Option(names = "--platform", description = "Mount the image for the specified platform")
+        String platform;
+
+        @Parameters(index = "0", paramLabel = "<ref>")
+        String ref;
+
+        @Parameters(index = "1", paramLabel = "<target>")
+        String target;
+
+        @Override
+        void run() throws Exception {
+            String sn = snapshotter(this, snapshotter);
+            ContainerdClient c = client();
+            // a lease named after the target holds the snapshot until unmount --rm (or a day passes)
+            try {
+                c.leases().create(target, Map.of(ContainerdClient.LEASE_EXPIRE_LABEL,
+                        java.time.Instant.now().plus(java.time.Duration.ofHours(24)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString(),
+                        "containerd.io/gc.ref.snapshot." + sn, target));
+            } catch (ClientException e) {
+                if (!e.isAlreadyExists()) throw e;
+            }
+            ContainerdClient leased = c.withLease(target);
+            boolean ok = false;
+            try {
+                ImagesClient.Image img = leased.images().get(ref);
+                Platforms.Matcher m = platform == null ? Platforms.defaultMatcher() : Platforms.only(Platforms.parse(platform));
+                Images.Resolved res = Images.resolve(leased.content(), img.target(), m);
+                String chainId = io.jcontainerd.client.images.Unpacker.unpack(leased, res, sn, Progress.NONE);
+                out().println(chainId);
+                out().flush();
+                var snaps = leased.snapshots(sn);
+                List<io.jcontainerd.client.Mount> mounts;
+                try {
+                    mounts = rw ? snaps.prepare(target, chainId, Map.of()) : snaps.view(target, chainId, Map.of());
+                } catch (ClientException e) {
+                    if (!e.isAlreadyExists()) throw e;
+                    mounts = snaps.mounts(target);
+                }
+                try {
+                    io.jcontainerd.client.sys.Mounter.mountAll(mounts, Path.of(target));
+                } catch (java.io.IOException | RuntimeException e) {
+                    try {
+                        snaps.remove(target);
+                    } catch (ClientException cleanup) {
+                        if (!cleanup.isNotFound()) root().err.println("Error cleaning up snapshot after mount error: " + cleanup.getMessage());
+                    }
+                    throw e;
+                }
+                out().println(target);
+                ok = true;
+            } finally {
+                if (!ok) {
+                    try {
+                        c.leases().delete(target, false);
+                    } catch (ClientException ignored) {
+                        // already gone
+                    }
+                }
+            }
+        }
+    }
+
+    @Command(name = "unmount", description = "unmount the image from the target")
+    static final class Unmount extends Misc.Base {
+        @Option(names = "--snapshotter", description = "snapshotter name (env CONTAINERD_SNAPSHOTTER)")
+        String snapshotter;
+
+        @Option(names = "--rm", description = "remove the snapshot after a successful unmount")
+        boolean rm;
+
+        @Parameters(index = "0", paramLabel = "<target>")
+        String target;
+
+        @Override
+        void run() throws Exception {
+            io.jcontainerd.client.sys.Mounter.unmountAll(Path.of(target));
+            if (rm) {
+                try {
+                    client().leases().delete(target, false);
+                } catch (ClientException e) {
+                    if (!e.isNotFound()) throw new ClientException(e.code(), "error deleting lease: " + e.getMessage(), e);
+                }
+                try {
+                    client().snapshots(snapshotter(this, snapshotter)).remove(target);
+                } catch (ClientException e) {
+                    if (!e.isNotFound()) throw new ClientException(e.code(), "error removing snapshot: " + e.getMessage(), e);
+                }
+            }
+            out().println(target);
+        }
+    }
+
     static final class ProgressPrinter implements Progress {
         private final PrintWriter out;
         private final boolean tty = System.console() != null && System.console().isTerminal();
