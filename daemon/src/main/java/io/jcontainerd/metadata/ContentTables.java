@@ -105,10 +105,18 @@ final class ContentTables {
      * ingests do not: they go with the namespace, and GC then drops what only they kept.
      */
     static List<String> occupancy(Connection tx, String namespace) throws SQLException {
-        try (PreparedStatement ps = tx.prepareStatement("SELECT 1 FROM content WHERE namespace = ? LIMIT 1")) {
+        List<String> held = new java.util.ArrayList<>(2);
+        if (any(tx, "SELECT 1 FROM content WHERE namespace = ? LIMIT 1", namespace)) held.add("blobs");
+        // containerd lets a lease go with its namespace; a lease is someone's work in progress, so we refuse
+        if (any(tx, "SELECT 1 FROM leases WHERE namespace = ? LIMIT 1", namespace)) held.add("leases");
+        return held;
+    }
+
+    private static boolean any(Connection tx, String sql, String namespace) throws SQLException {
+        try (PreparedStatement ps = tx.prepareStatement(sql)) {
             ps.setString(1, namespace);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? List.of("blobs") : List.of();
+                return rs.next();
             }
         }
     }

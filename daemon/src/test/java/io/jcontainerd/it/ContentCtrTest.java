@@ -40,6 +40,9 @@ class ContentCtrTest {
                   startup_delay = "0s"
                   deletion_threshold = 1000000
                   mutation_threshold = 1000000
+                  # after an explicit collection the scheduler re-checks every interval (average pause /
+                  # pause_threshold) and collects if anything was deleted meanwhile: push that out too
+                  pause_threshold = 0.00001
                 """);
         work = Files.createTempDirectory(Path.of("/tmp"), "jcdc");
     }
@@ -155,6 +158,13 @@ class ContentCtrTest {
         var get = ctr("c1", "content", "get", dgst);
         assertThat(get.exitCode()).isNotZero();
         assertThat(get.stderr()).contains("not found");
+
+        // nor while a lease is open in it
+        ctr("c1", "leases", "create", "--id", "busy-lease").assertOk();
+        var rmLeased = ctr("c1", "namespaces", "rm", "c1");
+        assertThat(rmLeased.exitCode()).isNotZero();
+        assertThat(rmLeased.stderr()).contains("namespace \"c1\" must be empty, but it still has leases");
+        ctr("c1", "leases", "rm", "busy-lease").assertOk();
         ctr("c1", "namespaces", "rm", "c1").assertOk();
     }
 
@@ -300,8 +310,12 @@ class ContentCtrTest {
         assertThat(again.stderr()).contains("not found");
         assertThat(ctr(ns, "leases", "rm", "--sync", generated).assertOk().stdout().trim()).isEqualTo(generated);
         assertThat(ctr(ns, "leases", "ls", "-q").assertOk().stdout()).isBlank();
-        // leases do not pin their namespace (as containerd)
+        // an open lease pins its namespace (the issue's rule; containerd 1.6 would drop the lease with it)
         ctr(ns, "leases", "create", "--id", "left").assertOk();
+        var rm = ctr(ns, "namespaces", "rm", ns);
+        assertThat(rm.exitCode()).isNotZero();
+        assertThat(rm.stderr()).contains("namespace \"lease-ns\" must be empty, but it still has leases");
+        ctr(ns, "leases", "rm", "left").assertOk();
         ctr(ns, "namespaces", "rm", ns).assertOk();
     }
 

@@ -332,7 +332,7 @@ class MetadataContentStoreTest {
     }
 
     @Test
-    void namespaceWithBlobsCannotBeDeletedButLeasesAndIngestsGoWithIt() throws Exception {
+    void namespaceWithBlobsOrLeasesCannotBeDeletedButIngestsGoWithIt() throws Exception {
         MetadataContent mc = content(true);
         Digest d = ingest(mc.view("full", null), "r", bytes("blob"), Map.of());
         assertThatThrownBy(() -> db.update(tx -> {
@@ -347,12 +347,21 @@ class MetadataContentStoreTest {
         LeaseManager leases = new LeaseManager(db);
         leases.create("full", "L", Map.of("a", "b"));
         mc.view("full", "L").writer("open", 0, null).close();
+        assertThatThrownBy(() -> db.update(tx -> {
+            db.namespaces(tx).delete("full", db.occupancy());
+            return null;
+        })).isInstanceOfSatisfying(ContainerdException.class, e -> {
+            assertThat(e.kind()).isEqualTo(ErrorKind.FAILED_PRECONDITION);
+            assertThat(e.getMessage()).isEqualTo("namespace \"full\" must be empty, but it still has leases");
+        });
+        leases.delete("full", "L", false);
+        mc.view("full", null).writer("open-unleased", 0, null).close();
         db.update(tx -> {
             db.namespaces(tx).delete("full", db.occupancy());
             return null;
         });
         assertThat(db.<Boolean>view(tx -> db.namespaces(tx).exists("full"))).isFalse();
-        assertThat(db.<String>view(tx -> backendRef(tx, "full", "open"))).isNull();
+        assertThat(db.<String>view(tx -> backendRef(tx, "full", "open-unleased"))).isNull();
     }
 
     @Test

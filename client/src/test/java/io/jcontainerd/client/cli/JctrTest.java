@@ -30,6 +30,9 @@ class JctrTest {
                   startup_delay = "0s"
                   deletion_threshold = 1000000
                   mutation_threshold = 1000000
+                  # after an explicit collection the scheduler re-checks every interval (average pause /
+                  # pause_threshold) and collects if anything was deleted meanwhile: push that out too
+                  pause_threshold = 0.00001
                 """);
         registry = Registry.start();
         TestImages.push(registry.host(), "library/busybox:latest");
