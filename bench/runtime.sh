@@ -136,7 +136,7 @@ TOML
   "$CTD" --config "$TMP/c/config.toml" >"$TMP/c/log" 2>&1 &
   CPID=$!; PIDS="$PIDS $CPID"
   i=0; while [ $i -lt 100 ] && ! ctr -a "$TMP/c/c.sock" version >/dev/null 2>&1; do sleep 0.1; i=$((i+1)); done
-  Cr=$(workload "$TMP/c/c.sock" bench-ctd "containerd-shim-runc-v2 -namespace bench-ctd -address $TMP/c/c.sock" $CPID | tail -n1)
+  Cr=$(workload "$TMP/c/c.sock" bench-ctd "containerd-shim-runc-v2 -namespace bench-ctd -id [^ ]* -address $TMP/c/c.sock" $CPID | tail -n1)
 fi
 
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
