@@ -47,9 +47,20 @@ public final class DaemonProcess implements AutoCloseable {
         this.log = dir.resolve("daemon.log");
     }
 
-    /** A daemon with the embedded defaults (no config file). */
+    /**
+     * The config of {@link #start()}: the embedded defaults, with {@code io.containerd.runc.v2} on Debian's Go
+     * shim spelled out, since the Java shim (the default when installed beside the daemon) is built after
+     * the daemon module.
+     */
+    public static final String DEFAULT_CONFIG = """
+            version = 2
+            [plugins."io.containerd.runtime.v2.task".runtimes."io.containerd.runc.v2"]
+              shim_binary = "containerd-shim-runc-v2"
+            """;
+
+    /** A daemon with {@link #DEFAULT_CONFIG}. */
     public static DaemonProcess start() throws IOException {
-        return start(null);
+        return start(DEFAULT_CONFIG);
     }
 
     /** A daemon with {@code configToml} as its config file (null: none). */

@@ -8,10 +8,10 @@ import java.util.List;
  * non-flag argument, the action ({@code start}, {@code delete}; none: serve).
  */
 public record Flags(String namespace, String id, String address, String publishBinary, String bundle, String socket,
-                    boolean debug, boolean version, String action) {
+                    String idleTimeout, boolean debug, boolean version, String action) {
 
     public static Flags parse(List<String> args) {
-        String namespace = "", id = "", address = "", publishBinary = "", bundle = "", socket = "", action = "";
+        String namespace = "", id = "", address = "", publishBinary = "", bundle = "", socket = "", idleTimeout = "", action = "";
         boolean debug = false, version = false;
         int i = 0;
         while (i < args.size()) {
@@ -44,12 +44,13 @@ public record Flags(String namespace, String id, String address, String publishB
                         case "publish-binary" -> publishBinary = value;
                         case "bundle" -> bundle = value;
                         case "socket" -> socket = value;
+                        case "idle-timeout" -> idleTimeout = value;
                         default -> throw new IllegalArgumentException("flag provided but not defined: -" + name);
                     }
                 }
             }
         }
         if (i < args.size()) action = args.get(i);
-        return new Flags(namespace, id, address, publishBinary, bundle, socket, debug, version, action);
+        return new Flags(namespace, id, address, publishBinary, bundle, socket, idleTimeout, debug, version, action);
     }
 }

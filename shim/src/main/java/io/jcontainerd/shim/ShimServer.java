@@ -1,5 +1,6 @@
 package io.jcontainerd.shim;
 
+import io.jcontainerd.config.GoDuration;
 import io.jcontainerd.sys.Libc;
 import io.jcontainerd.shim.proc.Processes;
 import io.jcontainerd.shim.sys.Posix;
@@ -17,8 +18,8 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * The long-lived shim: child subreaper, log to the bundle's {@code log} FIFO, the Task service on the
- * socket {@code start} chose, events to {@code TTRPC_ADDRESS}. Exits after a Shutdown that finds no
- * containers left, removing its socket.
+ * socket {@code start} (or the daemon) chose, events to {@code TTRPC_ADDRESS}. Exits after a Shutdown that
+ * finds no containers left, or with {@code -idle-timeout D} once it has had none for D, removing its socket.
  */
 final class ShimServer {
     private final CompletableFuture<Void> ready;
@@ -43,7 +44,8 @@ final class ShimServer {
             }
         });
         events = new EventPublisher(ttrpcAddress);
-        TaskService tasks = new TaskService(events, f.namespace(), stop::countDown, ready);
+        Duration idle = f.idleTimeout().isEmpty() ? Duration.ZERO : GoDuration.parse(f.idleTimeout());
+        TaskService tasks = new TaskService(events, f.namespace(), stop::countDown, ready, idle);
         server = new TtrpcServer();
         server.register(TaskService.SERVICE, tasks.methods());
         server.start(socket);

@@ -1,20 +1,15 @@
 package io.jcontainerd.shim;
 
 import com.google.protobuf.Any;
-import io.jcontainerd.api.runc.v1.Options;
+import io.jcontainerd.runtime.v2.ShimLauncher;
 import io.jcontainerd.shim.util.Json;
 import java.io.IOException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -24,10 +19,10 @@ import java.util.Map;
  * containerd's: a SHA-256 of {@code <daemon address>/<namespace>/<group>}, under {@value #SOCKET_DIR}.
  */
 public final class ShimStart {
-    /** Our shims' sockets: 20 + 64 characters, well inside sun_path's 108. */
-    public static final String SOCKET_DIR = "/run/jcontainerd/s";
+    /** Our shims' sockets: the daemon's {@link ShimLauncher} names them the same way. */
+    public static final String SOCKET_DIR = ShimLauncher.SOCKET_DIR;
     /** Annotations that put containers into one shim, as containerd's runc shim honours them. */
-    static final List<String> GROUP_LABELS = List.of("io.containerd.runc.v2.group", "io.kubernetes.cri.sandbox-id");
+    static final List<String> GROUP_LABELS = ShimLauncher.GROUP_ANNOTATIONS;
     private static final long START_TIMEOUT_NANOS = 20_000_000_000L;
     private static final String SETSID = "/usr/bin/setsid";
 
@@ -39,14 +34,7 @@ public final class ShimStart {
 
     /** The shim socket for a container or group: {@code SOCKET_DIR/sha256(address/namespace/group)}. */
     public static Path socketPath(String daemonAddress, String namespace, String group) {
-        String joined = Path.of(daemonAddress.isEmpty() ? "." : daemonAddress, namespace, group).normalize().toString();
-        if (daemonAddress.isEmpty()) joined = Path.of(namespace, group).normalize().toString();
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(joined.getBytes(StandardCharsets.UTF_8));
-            return Path.of(SOCKET_DIR, HexFormat.of().formatHex(d));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return ShimLauncher.socketPath(daemonAddress, namespace, group);
     }
 
     /** The group a container's shim serves: a grouping annotation from config.json, else the id. */
@@ -153,35 +141,11 @@ public final class ShimStart {
     /** Runtime options arrive on stdin as an Any; the shim's cgroup is the one that matters at start. */
     private static void applyOptions(int pid) throws IOException {
         byte[] data = System.in.readAllBytes();
-        if (data.length == 0) return;
-        Any any = Any.parseFrom(data);
-        if (!any.getTypeUrl().endsWith("containerd.runc.v1.Options")) return;
-        String cg = Options.parseFrom(any.getValue()).getShimCgroup();
-        if (cg.isEmpty()) return;
-        Path root = Path.of("/sys/fs/cgroup");
-        byte[] pidBytes = Integer.toString(pid).getBytes(StandardCharsets.US_ASCII);
-        String rel = cg.startsWith("/") ? cg.substring(1) : cg;
-        if (Files.exists(root.resolve("cgroup.controllers"))) {
-            Files.write(root.resolve(rel).resolve("cgroup.procs"), pidBytes);
-            return;
-        }
-        try (DirectoryStream<Path> controllers = Files.newDirectoryStream(root)) {
-            for (Path c : controllers) {
-                Path procs = c.resolve(rel).resolve("cgroup.procs");
-                if (Files.exists(procs)) Files.write(procs, pidBytes);
-            }
-        }
+        if (data.length > 0) ShimLauncher.applyShimCgroup(pid, Any.parseFrom(data));
     }
 
-    /** The shim is a little more killable than the daemon that started it, as with containerd. */
+    /** The shim is a little more killable than the daemon that started this process, as with containerd. */
     private static void adjustOomScore(int pid) {
-        try {
-            long parent = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(1L);
-            int score = Integer.parseInt(Files.readString(Path.of("/proc/" + parent + "/oom_score_adj")).strip()) + 1;
-            Files.writeString(Path.of("/proc/" + pid + "/oom_score_adj"), Integer.toString(Math.min(score, 1000)));
-        } catch (IOException | NumberFormatException | SecurityException e) {
-            System.err.println("failed to adjust OOM score for shim: " + e.getMessage());
-        }
+        ShimLauncher.adjustOomScore(pid, ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(1L));
     }
-
 }

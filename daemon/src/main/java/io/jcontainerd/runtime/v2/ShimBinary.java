@@ -34,7 +34,8 @@ record ShimBinary(Path runtime, String address, String ttrpcAddress, String publ
     /** How long a shim's start or delete may take before it is killed. */
     static final long TIMEOUT_SECONDS = 30;
 
-    private ProcessBuilder command(Bundle bundle, List<String> args) {
+    /** {@code shim -namespace NS -address A -publish-binary B <args>} in the bundle, with the shim environment. */
+    ProcessBuilder command(Bundle bundle, List<String> args) {
         List<String> cmd = new ArrayList<>(List.of(runtime.toString(),
                 "-namespace", bundle.namespace(), "-address", address, "-publish-binary", publishBinary));
         cmd.addAll(args);

@@ -31,10 +31,11 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * containerd's runtime v2 task manager ({@code io.containerd.runtime.v2.task}): one shim process per task,
- * started with the runtime v2 {@code start} protocol and driven over ttrpc. It keeps the live tasks, notices
- * a shim whose connection drops (its task is reported exited and cleaned up with {@code shim delete}), and
- * on boot reconnects to the shims of an earlier daemon from their bundles.
+ * containerd's runtime v2 task manager ({@code io.containerd.runtime.v2.task}): a shim process per task or
+ * per group of tasks, started with the runtime v2 {@code start} protocol (jcontainerd's own shim: by
+ * {@link ShimLauncher}) and driven over ttrpc, one connection per task. It keeps the live tasks, notices a
+ * connection that drops (a dead shim: each of its tasks is reported exited and cleaned up with
+ * {@code shim delete}), and on boot reconnects to the shims of an earlier daemon from their bundles.
  */
 public final class TaskManager implements AutoCloseable {
     private static final Logger LOG = System.getLogger(TaskManager.class.getName());
@@ -62,6 +63,7 @@ public final class TaskManager implements AutoCloseable {
     private final PrintStream shimLogs;
     private final Map<Key, ShimTask> tasks = new ConcurrentHashMap<>();
     private final Map<String, Path> runtimePaths = new ConcurrentHashMap<>();
+    private final ShimLauncher launcher = new ShimLauncher(RuntimeConfig.builtinShim());
     private volatile boolean closing;
 
     public TaskManager(Path root, Path state, String address, String ttrpcAddress, String publishBinary, boolean debug,
@@ -94,39 +96,66 @@ public final class TaskManager implements AutoCloseable {
         Key key = new Key(namespace, id);
         if (tasks.containsKey(key)) throw Errdefs.alreadyExists("task %s: already exists", id);
         Bundle bundle = Bundle.create(root, state, namespace, id, opts.spec().getValue().toByteArray());
-        ShimTask task;
-        try {
-            task = startShim(bundle, opts);
-        } catch (IOException | RuntimeException e) {
-            deleteBundle(bundle);
-            throw wrap("failed to start shim: start failed: ", e);
-        }
-        if (tasks.putIfAbsent(key, task) != null) {
-            discard(task);
-            throw Errdefs.alreadyExists("task %s: already exists", id);
-        }
-        try {
-            task.create(opts);
-        } catch (RuntimeException e) {
-            tasks.remove(key, task);
+        for (boolean fresh = false; ; fresh = true) {
+            Started started;
             try {
-                task.deleteInit();
-            } catch (RuntimeException ignored) {
-                // nothing was created, or the shim is gone
+                started = startShim(bundle, opts, fresh);
+            } catch (IOException | RuntimeException e) {
+                deleteBundle(bundle);
+                throw wrap("failed to start shim: start failed: ", e);
             }
-            discard(task);
-            throw wrap("failed to create shim task: ", e);
+            ShimTask task = started.task();
+            if (tasks.putIfAbsent(key, task) != null) {
+                discard(task);
+                throw Errdefs.alreadyExists("task %s: already exists", id);
+            }
+            try {
+                task.create(opts);
+                return task;
+            } catch (RuntimeException e) {
+                tasks.remove(key, task);
+                if (!fresh && started.reused() && e instanceof ContainerdException c
+                        && (ShimTask.isClosed(c) || c.kind() == ErrorKind.UNAVAILABLE)) {
+                    // the group's shim was on its way out (idle, or its last container just deleted): a new one
+                    LOG.log(Level.DEBUG, "shim of group exiting, starting a new one for {0}: {1}", id, e.getMessage());
+                    task.release();
+                    continue;
+                }
+                try {
+                    task.deleteInit();
+                } catch (RuntimeException ignored) {
+                    // nothing was created, or the shim is gone
+                }
+                discard(task);
+                throw wrap("failed to create shim task: ", e);
+            }
         }
-        return task;
     }
 
-    private ShimTask startShim(Bundle bundle, CreateOpts opts) throws IOException {
+    /** A connected shim task; {@code reused}: its shim already served others of its group. */
+    private record Started(ShimTask task, boolean reused) {}
+
+    /**
+     * The task's shim: jcontainerd's own shim is started (or found, for its group) by the daemon, any other
+     * through the runtime v2 {@code start} command.
+     */
+    private Started startShim(Bundle bundle, CreateOpts opts, boolean fresh) throws IOException {
         Path runtime = resolveRuntimePath(opts.runtime());
         ShimBinary binary = binary(runtime);
         ShimLog log = ShimLog.open(bundle.path(), shimLogs);
         try {
-            String shimAddress = binary.start(bundle, opts.shimOptions());
-            // 1.6 shims write "address" themselves; newer daemons record bootstrap.json; keep both
+            String shimAddress;
+            boolean reused = false;
+            if (launcher.isBuiltin(runtime)) {
+                ShimLauncher.Started s = launcher.start(binary, bundle, settings(opts.runtime(), runtime), opts.shimOptions(),
+                        opts.spec().getValue().toByteArray(), fresh);
+                shimAddress = s.address();
+                reused = s.reused();
+            } else {
+                shimAddress = binary.start(bundle, opts.shimOptions());
+            }
+            // 1.6 shims write "address" themselves (for ours started here, the daemon does); newer daemons
+            // record bootstrap.json; keep both
             if (!Files.exists(bundle.file("address"))) Files.writeString(bundle.file("address"), shimAddress);
             Files.writeString(bundle.file("bootstrap.json"),
                     "{\"version\":2,\"address\":\"" + shimAddress.replace("\\", "\\\\").replace("\"", "\\\"") + "\",\"protocol\":\"ttrpc\"}");
@@ -134,11 +163,17 @@ public final class TaskManager implements AutoCloseable {
             TtrpcClient client = TtrpcClient.connect(ShimBinary.socketPath(shimAddress));
             ShimTask task = new ShimTask(bundle, client, log);
             watch(task, binary);
-            return task;
+            return new Started(task, reused);
         } catch (IOException | RuntimeException e) {
             log.close();
             throw e;
         }
+    }
+
+    /** The built-in shim's settings for a runtime name; a runtime given as a path gets the defaults. */
+    private RuntimeConfig.Runtime settings(String name, Path runtime) {
+        RuntimeConfig.Runtime r = config.runtimes().get(name);
+        return r != null ? r : new RuntimeConfig.Runtime(runtime.toString(), "", java.time.Duration.ZERO);
     }
 
     /** The live task {@code id} of {@code namespace}, if any. */

@@ -32,6 +32,12 @@ public final class TaskManagerPlugin implements PluginProvider {
         for (String p : cfg.platforms()) {
             if (!platform.matcher(p).matches()) throw new IllegalArgumentException("invalid platform \"" + p + "\"");
         }
+        cfg.runtimes().forEach((name, rt) -> {
+            if (rt.shimGroup() != null && !rt.shimGroup().isEmpty() && !ShimLauncher.POLICIES.contains(rt.shimGroup())) {
+                throw new IllegalArgumentException("runtime " + name + ": invalid shim_group \"" + rt.shimGroup()
+                        + "\" (one of " + String.join(", ", ShimLauncher.POLICIES) + ")");
+            }
+        });
         MetadataDb db = ic.plugins().single(PluginType.METADATA, MetadataDb.class);
         Files.createDirectories(ic.root());
         String level = ic.serverConfig().debug().level();

@@ -48,6 +48,7 @@ import io.jcontainerd.shim.io.Stdio;
 import io.jcontainerd.shim.util.Log;
 import io.jcontainerd.ttrpc.Method;
 import io.jcontainerd.ttrpc.RequestContext;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -68,6 +69,12 @@ public final class TaskService {
     private final EventPublisher events;
     private final String defaultNamespace;
     private final Runnable onShutdown;
+    private final Duration idleTimeout;
+    /** Guards the decision to exit against a Create arriving meanwhile. */
+    private final Object lifecycle = new Object();
+    private boolean exiting;
+    /** Bumped by every Create and idle timer: a timer only acts if nothing happened since it was armed. */
+    private long idleGeneration;
     private final Map<String, Container> containers = new ConcurrentHashMap<>();
     private final Set<String> creating = ConcurrentHashMap.newKeySet();
     private final CompletableFuture<?> ready;
@@ -77,15 +84,58 @@ public final class TaskService {
     /**
      * @param events           where task events go
      * @param defaultNamespace the shim's {@code -namespace}, for requests that carry none
-     * @param onShutdown       run when Shutdown finds no containers left
+     * @param onShutdown       run (once) when the shim is to exit: Shutdown found no containers left, or it
+     *                         was idle for {@code idleTimeout}
      * @param ready            completes once the process can spawn and reap (subreaper, reaper thread);
      *                         calls wait for it, so that it can be prepared while the socket already listens
+     * @param idleTimeout      zero: exit at the Shutdown that finds no containers (the runtime v2 contract);
+     *                         else stay that long without containers, counted from start-up too (a shim the
+     *                         daemon started, kept for its group's next container)
      */
-    public TaskService(EventPublisher events, String defaultNamespace, Runnable onShutdown, CompletableFuture<?> ready) {
+    public TaskService(EventPublisher events, String defaultNamespace, Runnable onShutdown, CompletableFuture<?> ready,
+                       Duration idleTimeout) {
         this.ready = ready;
         this.events = events;
         this.defaultNamespace = defaultNamespace;
         this.onShutdown = onShutdown;
+        this.idleTimeout = idleTimeout;
+        if (idleTimeout.isPositive()) synchronized (lifecycle) {
+            armIdleTimer();
+        }
+    }
+
+    /** Shutdown: exit now, or once idle long enough, unless containers are served or being created. */
+    private void shutdownIfIdle() {
+        synchronized (lifecycle) {
+            if (exiting || !containers.isEmpty() || !creating.isEmpty()) return;
+            if (idleTimeout.isPositive()) {
+                armIdleTimer();
+            } else {
+                exit();
+            }
+        }
+    }
+
+    private void armIdleTimer() {
+        long generation = ++idleGeneration;
+        Thread.ofVirtual().name("idle-timer").start(() -> {
+            try {
+                Thread.sleep(idleTimeout);
+            } catch (InterruptedException e) {
+                return;
+            }
+            synchronized (lifecycle) {
+                if (generation == idleGeneration && !exiting && containers.isEmpty() && creating.isEmpty()) {
+                    Log.debug("idle for " + idleTimeout.toMillis() + " ms, exiting");
+                    exit();
+                }
+            }
+        });
+    }
+
+    private void exit() {
+        exiting = true;
+        onShutdown.run();
     }
 
     void publish(String namespace, String topic, Message event) {
@@ -168,7 +218,7 @@ public final class TaskService {
         }));
         m.put("Shutdown", typed(ShutdownRequest::parser, (ctx, r) -> {
             // a shim serving other containers stays up
-            if (containers.isEmpty() && creating.isEmpty()) onShutdown.run();
+            shutdownIfIdle();
             return EMPTY;
         }));
         return m;
@@ -197,8 +247,13 @@ public final class TaskService {
     private CreateTaskResponse create(RequestContext ctx, CreateTaskRequest r) throws Exception {
         String ns = namespace(ctx);
         if (ns == null || ns.isEmpty()) throw Errdefs.failedPrecondition("create namespace: namespace is required: failed precondition");
-        if (containers.containsKey(r.getId()) || !creating.add(r.getId())) {
-            throw Errdefs.alreadyExists("container %s: already exists", r.getId());
+        synchronized (lifecycle) {
+            // the daemon then starts a new shim for the group
+            if (exiting) throw Errdefs.unavailable("shim is shutting down");
+            if (containers.containsKey(r.getId()) || !creating.add(r.getId())) {
+                throw Errdefs.alreadyExists("container %s: already exists", r.getId());
+            }
+            idleGeneration++;
         }
         try {
             Container c = Container.create(this, ns, r);
