@@ -193,6 +193,36 @@ class GcCtrTest {
     }
 
     @Test
+    void contentPruneReferencesDropsLayerLabelsAndCollectsTheLayers() throws Exception {
+        String ns = "gc-prune";
+        byte[] layerData = random(4096), legacyLayerData = random(2048), configData = random(1024);
+        String layer = ContentClient.sha256(layerData), legacyLayer = ContentClient.sha256(legacyLayerData),
+                config = ContentClient.sha256(configData);
+        // a manifest-like root referencing a layer (current label), a layer (legacy numbered label) and its
+        // config (legacy index 0, which ctr keeps)
+        String root = commit(daemon.channel(), ns, null, "manifest", random(512), Map.of(
+                "containerd.io/gc.root", "2026-01-01T00:00:00Z",
+                "containerd.io/gc.ref.content.l.0", layer,
+                "containerd.io/gc.ref.content.1", legacyLayer,
+                "containerd.io/gc.ref.content.0", config));
+        for (byte[] d : List.of(layerData, legacyLayerData, configData)) ingest(ns, "blob-" + d.length, d);
+        collect(ns);
+        for (String d : List.of(root, layer, legacyLayer, config)) assertThat(blobFile(d)).as(d).exists();
+
+        // the real ctr: walk, drop layer references with field-path updates, then a synchronous collection
+        ctr(ns, "content", "prune", "references").assertOk();
+        assertThat(blobFile(layer)).doesNotExist();
+        assertThat(blobFile(legacyLayer)).doesNotExist();
+        assertThat(blobFile(root)).exists();
+        assertThat(blobFile(config)).exists();
+        assertThat(ctr(ns, "content", "ls").assertOk().stdout())
+                .contains("containerd.io/gc.ref.content.0=" + config)
+                .doesNotContain("containerd.io/gc.ref.content.l.0", "containerd.io/gc.ref.content.1=");
+        ctr(ns, "content", "label", root, "containerd.io/gc.root=").assertOk();
+        collect(ns);
+    }
+
+    @Test
     void gcMetricsAreServed() throws Exception {
         String ns = "gc-metrics";
         double before = metric("jcontainerd_gc_collections_total");
