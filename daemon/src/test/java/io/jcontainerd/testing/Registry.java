@@ -20,7 +20,32 @@ public final class Registry implements AutoCloseable {
     }
 
     public static Registry start() throws IOException, InterruptedException {
-        Path dir = Files.createTempDirectory("jcd-registry");
+        return start(Files.createTempDirectory("jcd-registry"), "");
+    }
+
+    /** With htpasswd basic auth for one user (a bcrypt entry from {@code htpasswd -Bbn}). */
+    public static Registry withBasicAuth(String user, String password) throws IOException, InterruptedException {
+        Path dir = Files.createTempDirectory("jcd-authreg");
+        Process hp = new ProcessBuilder("htpasswd", "-Bbn", user, password).redirectErrorStream(true).start();
+        String entry = new String(hp.getInputStream().readAllBytes());
+        if (hp.waitFor() != 0) {
+            DaemonProcess.Cleanup.deleteTree(dir);
+            throw new IOException("htpasswd failed: " + entry);
+        }
+        Files.writeString(dir.resolve("htpasswd"), entry.strip() + "\n");
+        return start(dir, """
+                auth:
+                  htpasswd:
+                    realm: jcontainerd-test
+                    path: %s
+                """.formatted(dir.resolve("htpasswd")));
+    }
+
+    /**
+     * Serves from {@code dir} (which the registry owns from now on: removed on close), with {@code extra}
+     * appended to its config.yml (top-level sections such as {@code auth:}).
+     */
+    public static Registry start(Path dir, String extra) throws IOException, InterruptedException {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -34,7 +59,7 @@ public final class Registry implements AutoCloseable {
                     rootdirectory: %s
                 http:
                   addr: 127.0.0.1:%d
-                """.formatted(dir.resolve("data"), port));
+                """.formatted(dir.resolve("data"), port) + extra);
         Process p = new ProcessBuilder("/usr/bin/docker-registry", "serve", dir.resolve("config.yml").toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("log").toFile()).start();
         Registry r = new Registry(dir, port, p);
@@ -47,9 +72,15 @@ public final class Registry implements AutoCloseable {
                 Thread.sleep(50);
             }
         }
-        String log = Files.exists(dir.resolve("log")) ? Files.readString(dir.resolve("log")) : "";
+        String log = r.log();
         r.close();
         throw new IOException("registry did not start: " + log);
+    }
+
+    /** What the registry wrote to its log so far. */
+    public String log() throws IOException {
+        Path log = dir.resolve("log");
+        return Files.exists(log) ? Files.readString(log) : "";
     }
 
     /** {@code 127.0.0.1:<port>} */

@@ -15,7 +15,6 @@ import io.jcontainerd.client.platforms.Platforms;
 import io.jcontainerd.client.reference.Reference;
 import io.jcontainerd.client.remotes.Credentials;
 import io.jcontainerd.client.remotes.RegistryClient;
-import io.jcontainerd.client.testing.AuthRegistry;
 import io.jcontainerd.testing.Ctr;
 import io.jcontainerd.testing.DaemonProcess;
 import io.jcontainerd.testing.Registry;
@@ -154,7 +153,7 @@ class PullTest {
 
     @Test
     void basicAuth() throws Exception {
-        try (AuthRegistry auth = AuthRegistry.start("alice", "s3cret")) {
+        try (Registry auth = Registry.withBasicAuth("alice", "s3cret")) {
             Path layout = TestImages.busybox().resolve("layout");
             Process p = new ProcessBuilder("skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", "alice:s3cret",
                     "oci:" + layout + ":latest", "docker://" + auth.host() + "/private/busybox:1").redirectErrorStream(true).start();

@@ -3,12 +3,11 @@ package io.jcontainerd.client.testing;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.jcontainerd.testing.DaemonProcess;
+import io.jcontainerd.testing.Registry;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,7 +22,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Debian's docker-registry with token authentication ({@code auth.token}), and the token server it sends
@@ -45,8 +43,7 @@ public final class TokenRegistry implements AutoCloseable {
     private final String x5c;
     private final HttpServer tokens;
     private final List<TokenRequest> requests = new CopyOnWriteArrayList<>();
-    private int port;
-    private Process registry;
+    private Registry registry;
 
     private TokenRegistry(Path dir, String user, String password, PrivateKey key, String x5c) throws IOException {
         this.dir = dir;
@@ -93,41 +90,18 @@ public final class TokenRegistry implements AutoCloseable {
     }
 
     private void startRegistry() throws IOException, InterruptedException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        Files.writeString(dir.resolve("config.yml"), """
-                version: 0.1
-                log:
-                  level: warn
-                storage:
-                  filesystem:
-                    rootdirectory: %s
-                http:
-                  addr: 127.0.0.1:%d
+        registry = Registry.start(dir, """
                 auth:
                   token:
                     realm: http://127.0.0.1:%d/token
                     service: %s
                     issuer: %s
                     rootcertbundle: %s
-                """.formatted(dir.resolve("data"), port, tokens.getAddress().getPort(), SERVICE, ISSUER, dir.resolve("signer.pem")));
-        registry = new ProcessBuilder("/usr/bin/docker-registry", "serve", dir.resolve("config.yml").toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("log").toFile()).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (System.nanoTime() < deadline) {
-            try (Socket ignored = new Socket("127.0.0.1", port)) {
-                return;
-            } catch (IOException notYet) {
-                if (!registry.isAlive()) break;
-                Thread.sleep(50);
-            }
-        }
-        throw new IOException("registry did not start: " + log());
+                """.formatted(tokens.getAddress().getPort(), SERVICE, ISSUER, dir.resolve("signer.pem")));
     }
 
     public String host() {
-        return "127.0.0.1:" + port;
+        return registry.host();
     }
 
     /** The token requests answered so far, oldest first. */
@@ -136,8 +110,7 @@ public final class TokenRegistry implements AutoCloseable {
     }
 
     public String log() throws IOException {
-        Path log = dir.resolve("log");
-        return Files.exists(log) ? Files.readString(log) : "";
+        return registry.log();
     }
 
     // GET /token?service=...&scope=repository:name:pull,push (scope repeated), Basic credentials optional
@@ -213,16 +186,8 @@ public final class TokenRegistry implements AutoCloseable {
 
     @Override
     public void close() {
-        if (registry != null) {
-            registry.destroy();
-            try {
-                if (!registry.waitFor(5, TimeUnit.SECONDS)) registry.destroyForcibly().waitFor();
-            } catch (InterruptedException e) {
-                registry.destroyForcibly();
-                Thread.currentThread().interrupt();
-            }
-        }
         tokens.stop(0);
-        DaemonProcess.Cleanup.deleteTree(dir);
+        if (registry != null) registry.close(); // removes dir too
+        else DaemonProcess.Cleanup.deleteTree(dir);
     }
 }
