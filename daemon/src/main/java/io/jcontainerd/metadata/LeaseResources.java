@@ -70,14 +70,15 @@ public final class LeaseResources {
         }
     }
 
-    public static void remove(Connection tx, String namespace, String lease, String type, String id) throws SQLException {
+    /** Removes a resource from a lease; true if the lease held it. */
+    public static boolean remove(Connection tx, String namespace, String lease, String type, String id) throws SQLException {
         try (PreparedStatement ps = tx.prepareStatement(
                 "DELETE FROM lease_resources WHERE namespace = ? AND lease_id = ? AND type = ? AND id = ?")) {
             ps.setString(1, namespace);
             ps.setString(2, lease);
             ps.setString(3, type);
             ps.setString(4, id);
-            ps.executeUpdate();
+            return ps.executeUpdate() > 0;
         }
     }
 
@@ -87,13 +88,32 @@ public final class LeaseResources {
      */
     static boolean attach(Connection tx, String namespace, String lease, String type, String id) throws SQLException {
         if (lease == null) return false;
-        if (!leaseExists(tx, namespace, lease)) throw Errdefs.notFound("lease does not exist: not found");
-        add(tx, namespace, lease, type, id);
+        // one statement when the lease exists and does not hold the resource yet (the usual case)
+        int added;
+        try (PreparedStatement ps = tx.prepareStatement("INSERT OR IGNORE INTO lease_resources (namespace, lease_id, type, id) "
+                + "SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM leases WHERE namespace = ?1 AND id = ?2)")) {
+            ps.setString(1, namespace);
+            ps.setString(2, lease);
+            ps.setString(3, type);
+            ps.setString(4, id);
+            added = ps.executeUpdate();
+        }
+        if (added == 0 && !leaseExists(tx, namespace, lease)) throw Errdefs.notFound("lease does not exist: not found");
         return true;
     }
 
     /** Detaches a resource from the request's lease, if any. */
     static void detach(Connection tx, String namespace, String lease, String type, String id) throws SQLException {
         if (lease != null) remove(tx, namespace, lease, type, id);
+    }
+
+    /**
+     * Detaches {@code from} and attaches {@code to} under the request's lease (a commit renaming a
+     * snapshot). A lease that held {@code from} exists (its resources go with it), so it is not looked up again.
+     */
+    static void move(Connection tx, String namespace, String lease, String type, String from, String to) throws SQLException {
+        if (lease == null) return;
+        if (remove(tx, namespace, lease, type, from)) add(tx, namespace, lease, type, to);
+        else attach(tx, namespace, lease, type, to);
     }
 }

@@ -1,6 +1,7 @@
 package io.jcontainerd.metadata;
 
 import io.jcontainerd.errdefs.Errdefs;
+import io.jcontainerd.sys.SqliteConnection;
 import io.jcontainerd.sys.WalSync;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -9,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
@@ -34,7 +34,7 @@ public final class MetadataDb implements AutoCloseable {
     private final Path file;
     private final FileChannel lockChannel;
     private final FileLock lock;
-    private final Connection conn;
+    private final SqliteConnection conn;
     private final WalSync walSync;
     // SQLite has one writer; one connection guarded by a lock keeps transactions serial and simple.
     private final ReentrantLock txLock = new ReentrantLock();
@@ -43,7 +43,7 @@ public final class MetadataDb implements AutoCloseable {
     private volatile MetadataContent content;
     private volatile GcTrigger gc = GcTrigger.NONE;
 
-    private MetadataDb(Path file, FileChannel lockChannel, FileLock lock, Connection conn, Clock clock) {
+    private MetadataDb(Path file, FileChannel lockChannel, FileLock lock, SqliteConnection conn, Clock clock) {
         this.clock = clock;
         this.file = file;
         this.lockChannel = lockChannel;
@@ -68,9 +68,9 @@ public final class MetadataDb implements AutoCloseable {
             throw Errdefs.unavailable("metadata database %s is in use by another daemon", dir);
         }
         Path file = dir.resolve("meta.db");
-        Connection conn = null;
+        SqliteConnection conn = null;
         try {
-            conn = DriverManager.getConnection("jdbc:sqlite:" + file);
+            conn = SqliteConnection.open(file);
             try (Statement st = conn.createStatement()) {
                 st.execute("PRAGMA journal_mode=WAL");
                 // durable commits come from WalSync (fdatasync) after each write transaction
@@ -204,22 +204,31 @@ public final class MetadataDb implements AutoCloseable {
     private <T> T inTransaction(TxWork<T> work, boolean write) {
         txLock.lock();
         try {
-            conn.setAutoCommit(false);
+            // SQLite's own transaction through statements prepared once (the driver's auto-commit
+            // switching would parse "begin;"/"commit;" four times per transaction)
+            conn.exec(write ? "BEGIN IMMEDIATE" : "BEGIN");
+            boolean committed = false;
             try {
                 T result = work.run(conn);
-                conn.commit();
+                conn.exec("COMMIT");
+                committed = true;
                 if (write) sync();
                 return result;
-            } catch (Throwable t) {
-                conn.rollback();
-                throw t;
             } finally {
-                conn.setAutoCommit(true);
+                if (!committed) rollback();
             }
         } catch (SQLException e) {
             throw new IllegalStateException("metadata database: " + e.getMessage(), e);
         } finally {
             txLock.unlock();
+        }
+    }
+
+    private void rollback() {
+        try {
+            conn.exec("ROLLBACK");
+        } catch (SQLException ignored) {
+            // no transaction left to roll back (a failed COMMIT has ended it already)
         }
     }
 

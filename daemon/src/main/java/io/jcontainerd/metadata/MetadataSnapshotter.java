@@ -39,11 +39,13 @@ public final class MetadataSnapshotter {
     private final MetadataDb db;
     private final String name;
     private final Snapshotter backend;
+    private final String leaseType;
 
     MetadataSnapshotter(MetadataDb db, String name, Snapshotter backend) {
         this.db = db;
         this.name = name;
         this.backend = backend;
+        this.leaseType = LeaseResources.SNAPSHOTS + "/" + name;
     }
 
     public String name() {
@@ -90,11 +92,18 @@ public final class MetadataSnapshotter {
         return out;
     }
 
+    /** Replaces the labels of snapshot {@code id}. */
     private static void writeLabels(Connection tx, long id, Map<String, String> labels) throws SQLException {
         try (PreparedStatement del = tx.prepareStatement("DELETE FROM snapshot_labels WHERE snapshot_id = ?")) {
             del.setLong(1, id);
             del.executeUpdate();
         }
+        insertLabels(tx, id, labels);
+    }
+
+    /** Adds the non-empty labels; nothing to do for none (most snapshots have none). */
+    private static void insertLabels(Connection tx, long id, Map<String, String> labels) throws SQLException {
+        if (labels.values().stream().allMatch(String::isEmpty)) return;
         try (PreparedStatement ins = tx.prepareStatement("INSERT INTO snapshot_labels (snapshot_id, key, value) VALUES (?, ?, ?)")) {
             for (var e : labels.entrySet()) {
                 if (e.getValue().isEmpty()) continue;
@@ -119,11 +128,15 @@ public final class MetadataSnapshotter {
         return new Info(r.kind(), r.key(), r.parent(), labels(tx, r.id()), r.created(), r.updated());
     }
 
-    /** Inserts a row and returns it with its backend key, so the backend call can use it. */
-    private Row insert(Connection tx, String ns, String key, String parent, Kind kind) throws SQLException {
+    /**
+     * Inserts a row with its labels and returns it with its backend key, so the backend call can use it.
+     * Ids are never reused (AUTOINCREMENT), so a new row has no labels to clear.
+     */
+    private Row insert(Connection tx, String ns, String key, String parent, Kind kind, Map<String, String> labels) throws SQLException {
         long now = Timestamps.toEpochNanos(db.clock().instant());
+        long id;
         try (PreparedStatement ps = tx.prepareStatement("INSERT INTO snapshots (namespace, snapshotter, key, backend_key, parent, kind, "
-                + "created_at, updated_at) VALUES (?, ?, ?, '', ?, ?, ?, ?)", java.sql.Statement.RETURN_GENERATED_KEYS)) {
+                + "created_at, updated_at) VALUES (?, ?, ?, '', ?, ?, ?, ?) RETURNING id")) {
             ps.setString(1, ns);
             ps.setString(2, name);
             ps.setString(3, key);
@@ -131,33 +144,20 @@ public final class MetadataSnapshotter {
             ps.setInt(5, kind.code());
             ps.setLong(6, now);
             ps.setLong(7, now);
-            ps.executeUpdate();
-            long id;
-            try (ResultSet keys = ps.getGeneratedKeys()) {
-                keys.next();
-                id = keys.getLong(1);
-            }
-            String backendKey = ns + "/" + id + "/" + key;
-            try (PreparedStatement up = tx.prepareStatement("UPDATE snapshots SET backend_key = ? WHERE id = ?")) {
-                up.setString(1, backendKey);
-                up.setLong(2, id);
-                up.executeUpdate();
-            }
-            Instant t = Timestamps.fromEpochNanos(now);
-            return new Row(id, key, backendKey, parent, kind, t, t);
-        }
-    }
-
-    private static boolean hasChildren(Connection tx, String ns, String snapshotter, String key) throws SQLException {
-        try (PreparedStatement ps = tx.prepareStatement(
-                "SELECT 1 FROM snapshots WHERE namespace = ? AND snapshotter = ? AND parent = ? LIMIT 1")) {
-            ps.setString(1, ns);
-            ps.setString(2, snapshotter);
-            ps.setString(3, key);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
+                rs.next();
+                id = rs.getLong(1);
             }
         }
+        String backendKey = ns + "/" + id + "/" + key;
+        try (PreparedStatement up = tx.prepareStatement("UPDATE snapshots SET backend_key = ? WHERE id = ?")) {
+            up.setString(1, backendKey);
+            up.setLong(2, id);
+            up.executeUpdate();
+        }
+        insertLabels(tx, id, labels);
+        Instant t = Timestamps.fromEpochNanos(now);
+        return new Row(id, key, backendKey, parent, kind, t, t);
     }
 
     /**
@@ -292,9 +292,8 @@ public final class MetadataSnapshotter {
                     if (pr.kind() != Kind.COMMITTED) throw Errdefs.invalidArgument("parent %s is not a committed snapshot", p);
                     bparent = pr.backendKey();
                 }
-                Row r = insert(tx, ns, key, p, readonly ? Kind.VIEW : Kind.ACTIVE);
-                writeLabels(tx, r.id(), labels);
-                LeaseResources.attach(tx, ns, lease, LeaseResources.SNAPSHOTS + "/" + name, key);
+                Row r = insert(tx, ns, key, p, readonly ? Kind.VIEW : Kind.ACTIVE, labels);
+                LeaseResources.attach(tx, ns, lease, leaseType, key);
                 return readonly ? backend.view(r.backendKey(), bparent, inherited(labels))
                         : backend.prepare(r.backendKey(), bparent, inherited(labels));
             });
@@ -308,14 +307,12 @@ public final class MetadataSnapshotter {
                 Row active = require(tx, ns, key);
                 if (active.kind() != Kind.ACTIVE) throw Errdefs.failedPrecondition("snapshot %s is not active", key);
                 if (row(tx, ns, commitName).isPresent()) throw Errdefs.alreadyExists("snapshot %s already exists", commitName);
-                Row committed = insert(tx, ns, commitName, active.parent(), Kind.COMMITTED);
-                writeLabels(tx, committed.id(), labels);
+                Row committed = insert(tx, ns, commitName, active.parent(), Kind.COMMITTED, labels);
                 try (PreparedStatement del = tx.prepareStatement("DELETE FROM snapshots WHERE id = ?")) {
                     del.setLong(1, active.id());
                     del.executeUpdate();
                 }
-                LeaseResources.detach(tx, ns, lease, LeaseResources.SNAPSHOTS + "/" + name, key);
-                LeaseResources.attach(tx, ns, lease, LeaseResources.SNAPSHOTS + "/" + name, commitName);
+                LeaseResources.move(tx, ns, lease, leaseType, key, commitName);
                 backend.commit(committed.backendKey(), active.backendKey(), inherited(labels));
                 return null;
             });
@@ -324,13 +321,20 @@ public final class MetadataSnapshotter {
         @Override
         public void remove(String key) throws IOException {
             db.update(tx -> {
-                Row r = require(tx, ns, key);
-                if (hasChildren(tx, ns, name, key)) throw Errdefs.failedPrecondition("cannot remove snapshot with child");
-                try (PreparedStatement del = tx.prepareStatement("DELETE FROM snapshots WHERE id = ?")) {
-                    del.setLong(1, r.id());
-                    del.executeUpdate();
+                // one statement in the common case: the row goes unless a snapshot names it as parent
+                boolean removed;
+                try (PreparedStatement del = tx.prepareStatement("DELETE FROM snapshots WHERE namespace = ?1 AND snapshotter = ?2 "
+                        + "AND key = ?3 AND NOT EXISTS (SELECT 1 FROM snapshots WHERE namespace = ?1 AND snapshotter = ?2 AND parent = ?3)")) {
+                    del.setString(1, ns);
+                    del.setString(2, name);
+                    del.setString(3, key);
+                    removed = del.executeUpdate() > 0;
                 }
-                LeaseResources.detach(tx, ns, lease, LeaseResources.SNAPSHOTS + "/" + name, key);
+                if (!removed) {
+                    require(tx, ns, key);
+                    throw Errdefs.failedPrecondition("cannot remove snapshot with child");
+                }
+                LeaseResources.detach(tx, ns, lease, leaseType, key);
                 return null;
             });
             db.gcTrigger().dirty();

@@ -125,14 +125,7 @@ public final class OverlaySnapshotter implements Snapshotter {
 
     @Override
     public void commit(String name, String key, Map<String, String> labels) throws IOException {
-        store.update(tx -> {
-            Tx.Stored s = tx.getInfo(key);
-            String id = s.id();
-            // only an active snapshot has a layer to measure; commitActive rejects the others
-            Usage usage = s.info().kind() == Kind.ACTIVE ? DiskUsage.of(upperPath(id)) : Usage.ZERO;
-            tx.commitActive(key, name, usage, labels);
-            return null;
-        });
+        store.update(tx -> tx.commitActive(key, name, id -> DiskUsage.of(upperPath(id)), labels));
     }
 
     @Override

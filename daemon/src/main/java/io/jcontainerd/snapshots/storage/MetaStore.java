@@ -4,11 +4,11 @@ import io.jcontainerd.errdefs.Errdefs;
 import io.jcontainerd.snapshots.Info;
 import io.jcontainerd.snapshots.Kind;
 import io.jcontainerd.snapshots.Usage;
+import io.jcontainerd.sys.SqliteConnection;
 import io.jcontainerd.sys.WalSync;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
@@ -34,13 +34,13 @@ public final class MetaStore implements AutoCloseable {
     private static final int SCHEMA_VERSION = 1;
 
     private final Path file;
-    private final Connection writer;
-    private final Connection reader;
+    private final SqliteConnection writer;
+    private final SqliteConnection reader;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ReentrantLock readLock = new ReentrantLock();
     private final WalSync walSync;
 
-    private MetaStore(Path file, Connection writer, Connection reader) {
+    private MetaStore(Path file, SqliteConnection writer, SqliteConnection reader) {
         this.file = file;
         this.walSync = new WalSync(file);
         this.writer = writer;
@@ -49,10 +49,10 @@ public final class MetaStore implements AutoCloseable {
 
     /** Opens (creating if needed) the store in {@code file}. */
     public static MetaStore open(Path file) throws IOException {
-        Connection w = null;
-        Connection r = null;
+        SqliteConnection w = null;
+        SqliteConnection r = null;
         try {
-            w = DriverManager.getConnection("jdbc:sqlite:" + file);
+            w = SqliteConnection.open(file);
             try (Statement st = w.createStatement()) {
                 st.execute("PRAGMA journal_mode=WAL");
                 // durable commits come from WalSync (fdatasync) after each write transaction
@@ -61,7 +61,7 @@ public final class MetaStore implements AutoCloseable {
                 st.execute("PRAGMA busy_timeout=5000");
             }
             migrate(w);
-            r = DriverManager.getConnection("jdbc:sqlite:" + file);
+            r = SqliteConnection.open(file);
             try (Statement st = r.createStatement()) {
                 st.execute("PRAGMA busy_timeout=5000");
                 st.execute("PRAGMA query_only=ON");
@@ -129,26 +129,22 @@ public final class MetaStore implements AutoCloseable {
         return run(reader, readLock, false, work);
     }
 
-    private <T> T run(Connection c, ReentrantLock lock, boolean write, Work<T> work) throws IOException {
+    private <T> T run(SqliteConnection c, ReentrantLock lock, boolean write, Work<T> work) throws IOException {
         lock.lock();
         try {
-            try (Statement st = c.createStatement()) {
-                // IMMEDIATE takes the write lock up front, so a write never fails half-way on a busy database
-                st.execute(write ? "BEGIN IMMEDIATE" : "BEGIN");
-            }
+            // IMMEDIATE takes the write lock up front, so a write never fails half-way on a busy database
+            c.exec(write ? "BEGIN IMMEDIATE" : "BEGIN");
             boolean ok = false;
             try {
                 T result = work.run(new Tx(c));
-                try (Statement st = c.createStatement()) {
-                    st.execute(write ? "COMMIT" : "ROLLBACK");
-                }
+                c.exec(write ? "COMMIT" : "ROLLBACK");
                 ok = true;
                 if (write) walSync.sync();
                 return result;
             } finally {
                 if (!ok) {
-                    try (Statement st = c.createStatement()) {
-                        st.execute("ROLLBACK");
+                    try {
+                        c.exec("ROLLBACK");
                     } catch (SQLException ignored) {
                         // the transaction is already gone (e.g. a failed COMMIT rolls back itself)
                     }

@@ -139,6 +139,12 @@ public final class Tx {
         return new Snapshot(kind, Long.toString(id), parentId == 0 ? List.of() : parents(parentId));
     }
 
+    /** Measures the layer of the active snapshot with id {@code id}, for its commit. */
+    @FunctionalInterface
+    public interface LayerUsage {
+        Usage of(String id) throws IOException;
+    }
+
     /**
      * Turns active {@code key} into committed {@code name}, keeping its id: AlreadyExists if name is
      * taken, NotFound if key is missing, FailedPrecondition if key is not active. Labels are replaced
@@ -149,6 +155,26 @@ public final class Tx {
         Row r = row(key);
         if (r == null) throw MetaStore.notFound("failed to get active snapshot \"%s\"", key);
         if (r.kind != Kind.ACTIVE) throw Errdefs.failedPrecondition("snapshot \"%s\" is not active: failed precondition", key);
+        commit(r, name, usage, labels);
+        return Long.toString(r.id);
+    }
+
+    /**
+     * A snapshotter's Commit in one pass: NotFound if {@code key} is missing (as {@link #getInfo}), then
+     * the layer of an active key measured by {@code usage}, then {@link #commitActive}'s checks and
+     * effects. Returns the id.
+     */
+    public String commitActive(String key, String name, LayerUsage usage, Map<String, String> labels) throws IOException {
+        Row r = row(key);
+        if (r == null) throw MetaStore.notFound("snapshot %s does not exist", key);
+        Usage measured = r.kind == Kind.ACTIVE ? usage.of(Long.toString(r.id)) : Usage.ZERO;
+        if (row(name) != null) throw Errdefs.alreadyExists("committed snapshot %s: already exists", name);
+        if (r.kind != Kind.ACTIVE) throw Errdefs.failedPrecondition("snapshot \"%s\" is not active: failed precondition", key);
+        commit(r, name, measured, labels);
+        return Long.toString(r.id);
+    }
+
+    private void commit(Row r, String name, Usage usage, Map<String, String> labels) throws IOException {
         long now = nanos(Instant.now());
         try (PreparedStatement ps = c.prepareStatement(
                 "UPDATE snapshots SET name = ?, kind = ?, created = ?, updated = ?, size = ?, inodes = ? WHERE id = ?")) {
@@ -165,7 +191,6 @@ public final class Tx {
         }
         deleteLabels(r.id);
         writeLabels(r.id, labels);
-        return Long.toString(r.id);
     }
 
     /** Removes {@code key}: NotFound if absent, FailedPrecondition if it has children. */
@@ -304,7 +329,7 @@ public final class Tx {
     }
 
     private void writeLabels(long id, Map<String, String> labels) throws IOException {
-        if (labels == null || labels.isEmpty()) return;
+        if (labels == null || labels.values().stream().allMatch(v -> v == null || v.isEmpty())) return;
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO labels(snapshot_id, key, value) VALUES (?, ?, ?)")) {
             for (var e : labels.entrySet()) {
                 if (e.getValue() == null || e.getValue().isEmpty()) continue;
