@@ -63,6 +63,17 @@ public final class GeneratedImages {
     public record Large(Path layout, Path archive, List<String> layerDigests, long compressedBytes, long uncompressedBytes,
                         int files, Map<String, String> sampleHashes) {}
 
+    /** For bench/pull.sh: builds (or finds) the large image under args[0]; prints shell assignments. */
+    public static void main(String[] args) throws Exception {
+        Large l = large(Path.of(args[0]));
+        System.out.println("LAYOUT=" + l.layout());
+        System.out.println("ARCHIVE=" + l.archive());
+        System.out.println("COMPRESSED=" + l.compressedBytes());
+        System.out.println("UNCOMPRESSED=" + l.uncompressedBytes());
+        System.out.println("FILES=" + l.files());
+        System.out.println("LAYERS=" + l.layerDigests().size());
+    }
+
     public static Path defaultCache() {
         return Path.of(System.getProperty("jcontainerd.testImages", "target/test-images")).toAbsolutePath();
     }
