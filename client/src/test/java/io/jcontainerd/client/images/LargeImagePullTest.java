@@ -101,7 +101,9 @@ class LargeImagePullTest {
         // the unpacked tree, through a read-only view of the top snapshot
         ContainerdClient ns = client.withNamespace("big");
         Images.Resolved res = Images.resolve(ns.content(), ns.images().get(ref.toString()).target(), Platforms.defaultMatcher());
-        SnapshotsClient sn = ns.snapshots("overlayfs");
+        // under a lease: an unreferenced view is garbage to the collector
+        String lease = ns.leases().create("large-check", Map.of()).id();
+        SnapshotsClient sn = ns.withLease(lease).snapshots("overlayfs");
         List<Mount> mounts = sn.view("large-check", res.chainId(), Map.of());
         Path dir = Files.createTempDirectory(daemon.root().getParent(), "view");
         try {
@@ -119,6 +121,7 @@ class LargeImagePullTest {
             }
         } finally {
             sn.remove("large-check");
+            ns.leases().delete(lease, false);
             Files.deleteIfExists(dir);
         }
 
