@@ -94,6 +94,7 @@ EOF
     "$CONTAINERD" --config "$2/config.toml" --root "$2/root" --state "$2/state" --address "$2/d.sock" >"$2/daemon.log" 2>&1 &
   fi
   PIDS="$PIDS $!"
+  echo $! >"$2/pid"
   i=0; until ctr -a "$2/d.sock" version >/dev/null 2>&1; do sleep 0.05; i=$((i + 1)); [ $i -lt 600 ] || { tail "$2/daemon.log" >&2; exit 1; }; done
 }
 TARGETS=jcontainerd
@@ -101,7 +102,12 @@ TARGETS=jcontainerd
 for t in $TARGETS; do start_daemon $t "$TMP/$t"; done
 
 now_ns() { date +%s%N; }
-# one timed run of a workload; prints seconds
+# CPU time of a process so far, in clock ticks (utime + stime)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TICK=$(getconf CLK_TCK)
+TIME=""; [ -x /usr/bin/time ] && TIME=/usr/bin/time
+# one timed run of a workload; prints "wall-seconds cpu-seconds" (cpu: daemon + client, the client's
+# only when /usr/bin/time is installed)
 run_once() { # target workload
   sock="$TMP/$1/d.sock"
   if [ "$1" = jcontainerd ]; then cli="$HERE/bin/jctr"; else cli=ctr; fi
@@ -110,9 +116,15 @@ run_once() { # target workload
     import) set -- "$1" "$2" "$cli" -a "$sock" -n bench images import "$ARCHIVE" ;;
   esac
   t=$1; w=$2; shift 2
+  dpid=$(cat "$TMP/$t/pid")
+  d0=$(cpu_ticks "$dpid")
+  echo "0 0" >"$TMP/$t/client.cpu"
   start=$(now_ns)
+  if [ -n "$TIME" ]; then set -- "$TIME" -f "%U %S" -o "$TMP/$t/client.cpu" "$@"; fi
   if ! "$@" >"$TMP/$t/last.out" 2>&1; then echo "bench: $t $w failed:" >&2; tail -n 20 "$TMP/$t/last.out" >&2; exit 1; fi
   end=$(now_ns)
+  d1=$(cpu_ticks "$dpid")
+  cpu=$(awk -v d=$((d1 - d0)) -v tick="$TICK" '{printf "%.2f", d / tick + $1 + $2}' "$TMP/$t/client.cpu")
   # remove what the round made; the collector must leave neither content nor snapshots
   for img in $(ctr -a "$sock" -n bench images ls -q); do ctr -a "$sock" -n bench images rm --sync "$img" >/dev/null; done
   i=0
@@ -120,7 +132,7 @@ run_once() { # target workload
     sleep 0.1; i=$((i + 1))
     [ $i -lt 100 ] || { echo "bench: $t left content or snapshots after images rm --sync" >&2; exit 1; }
   done
-  awk "BEGIN {printf \"%.3f\", ($end - $start) / 1e9}"
+  echo "$(awk "BEGIN {printf \"%.3f\", ($end - $start) / 1e9}") $cpu"
 }
 
 echo "rounds: $N after one discarded warm-up round per daemon and workload; max concurrent downloads $MCD"
@@ -129,9 +141,10 @@ for w in $(echo "$ONLY" | tr , ' '); do
   r=1
   while [ $r -le "$N" ]; do
     for t in $TARGETS; do
-      s=$(run_once $t $w)
-      echo "$s" >>"$TMP/$t.$w"
-      printf '  %-8s round %d %-12s %7.3f s %7.1f MB/s\n' "$w" $r $t "$s" "$(awk "BEGIN {print $MB / $s}")"
+      set -- $(run_once $t $w)
+      echo "$1" >>"$TMP/$t.$w"
+      echo "$2" >>"$TMP/$t.$w.cpu"
+      printf '  %-8s round %d %-12s %7.3f s %7.1f MB/s   cpu %6.2f s\n' "$w" $r $t "$1" "$(awk "BEGIN {print $MB / $1}")" "$2"
     done
     r=$((r + 1))
   done
@@ -148,6 +161,9 @@ for w in $(echo "$ONLY" | tr , ' '); do
     ratio=$(awk "BEGIN {printf \"%.2f\", $cm / $jm}")
     met=$(awk "BEGIN {print ($ratio >= 1.5) ? \"met\" : \"NOT met\"}")
     printf '%-14s %15.3f (%6.1f) %15.3f (%6.1f) %7sx  >= 1.5x %s\n' "$w" "$jm" "$jr" "$cm" "$cr" "$ratio" "$met"
+    jc=$(median <"$TMP/jcontainerd.$w.cpu"); cc=$(median <"$TMP/containerd.$w.cpu")
+    printf '%-14s %24.2f %24.2f %7sx  (info: CPU s, daemon + client; ratio = containerd / jcontainerd)\n' "  cpu" "$jc" "$cc" \
+      "$(awk "BEGIN {printf \"%.2f\", $cc / $jc}")"
   else
     printf '%-14s %15.3f (%6.1f)\n' "$w" "$jm" "$jr"
   fi
