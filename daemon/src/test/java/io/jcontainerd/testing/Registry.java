@@ -5,6 +5,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** A real OCI distribution registry (Debian's docker-registry) on 127.0.0.1, plain HTTP, on a free port. */
@@ -46,6 +47,15 @@ public final class Registry implements AutoCloseable {
      * appended to its config.yml (top-level sections such as {@code auth:}).
      */
     public static Registry start(Path dir, String extra) throws IOException, InterruptedException {
+        return start(dir, "warn", extra);
+    }
+
+    /** Logging every response at info level, for tests that check what a client asked for ({@link #responses()}). */
+    public static Registry withResponseLog() throws IOException, InterruptedException {
+        return start(Files.createTempDirectory("jcd-logreg"), "info", "");
+    }
+
+    private static Registry start(Path dir, String logLevel, String extra) throws IOException, InterruptedException {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -53,13 +63,15 @@ public final class Registry implements AutoCloseable {
         Files.writeString(dir.resolve("config.yml"), """
                 version: 0.1
                 log:
-                  level: warn
+                  level: %s
+                  accesslog:
+                    disabled: true
                 storage:
                   filesystem:
                     rootdirectory: %s
                 http:
                   addr: 127.0.0.1:%d
-                """.formatted(dir.resolve("data"), port) + extra);
+                """.formatted(logLevel, dir.resolve("data"), port) + extra);
         Process p = new ProcessBuilder("/usr/bin/docker-registry", "serve", dir.resolve("config.yml").toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("log").toFile()).start();
         Registry r = new Registry(dir, port, p);
@@ -75,6 +87,11 @@ public final class Registry implements AutoCloseable {
         String log = r.log();
         r.close();
         throw new IOException("registry did not start: " + log);
+    }
+
+    /** The "response completed" lines logged so far (status, method, URI of each answered request). */
+    public List<String> responses() throws IOException {
+        return log().lines().filter(l -> l.contains("response completed")).toList();
     }
 
     /** What the registry wrote to its log so far. */

@@ -12,10 +12,10 @@ import io.jcontainerd.client.platforms.Platforms;
 import io.jcontainerd.client.reference.Reference;
 import io.jcontainerd.client.remotes.Credentials;
 import io.jcontainerd.client.remotes.RegistryClient;
-import io.jcontainerd.client.testing.AccessLogRegistry;
 import io.jcontainerd.client.testing.GeneratedImages;
 import io.jcontainerd.testing.Ctr;
 import io.jcontainerd.testing.DaemonProcess;
+import io.jcontainerd.testing.Registry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -45,7 +45,7 @@ import org.junit.jupiter.api.Test;
  */
 class LargeImagePullTest {
     static DaemonProcess daemon;
-    static AccessLogRegistry registry;
+    static Registry registry;
     static ContainerdClient client;
     static GeneratedImages.Large large;
     static Reference ref;
@@ -54,7 +54,7 @@ class LargeImagePullTest {
     static void start() throws Exception {
         large = GeneratedImages.large();
         daemon = DaemonProcess.start();
-        registry = AccessLogRegistry.start();
+        registry = Registry.withResponseLog();
         GeneratedImages.push(large.layout(), registry.host(), "big/large:latest");
         ref = Reference.parse(registry.host() + "/big/large:latest");
         client = ContainerdClient.connect(daemon.address());
