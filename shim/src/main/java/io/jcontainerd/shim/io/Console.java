@@ -112,7 +112,7 @@ public final class Console implements AutoCloseable {
         }
         int sink;
         if (stdio.stdout().startsWith("binary://")) {
-            logger = ProcessIo.create(id, namespace, new Stdio("", stdio.stdout(), "", false));
+            logger = ProcessIo.create(id, namespace, new Stdio("", stdio.stdout(), "", false), 0, 0);
             sink = Posix.dupAbove(logger.runcFds()[1], 3);
             logger.closeAfterStart();
         } else {

@@ -56,8 +56,12 @@ public final class ProcessIo implements AutoCloseable {
         this.outputsDone = new CountDownLatch(outputs);
     }
 
-    /** Prepares pipes (and a logging binary) before runc runs. */
-    public static ProcessIo create(String id, String namespace, Stdio stdio) throws IOException {
+    /**
+     * Prepares pipes (and a logging binary) before runc runs. The process's ends of the pipes are owned by
+     * {@code uid}/{@code gid} (the runtime options' io_uid/io_gid), so a process in a user namespace
+     * can reopen its stdio through /proc/self/fd.
+     */
+    public static ProcessIo create(String id, String namespace, Stdio stdio, int uid, int gid) throws IOException {
         if (stdio.isNull()) return new ProcessIo(id, stdio, Mode.NULL, 0);
         String out = stdio.stdout();
         if (out.startsWith("binary://")) {
@@ -101,6 +105,9 @@ public final class ProcessIo implements AutoCloseable {
                 io.childFds[2] = p[1];
                 io.shimFds[2] = p[0];
                 io.toCloseAfterStart.add(p[1]);
+            }
+            for (int fd : io.childFds) {
+                if (fd >= 0 && (uid != 0 || gid != 0)) Posix.fchown(fd, uid, gid);
             }
         } catch (IOException e) {
             io.close();

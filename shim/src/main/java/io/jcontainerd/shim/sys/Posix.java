@@ -86,6 +86,7 @@ public final class Posix {
         static final long PPOLL = ARM ? 73 : 271;
         static final long MEMFD_CREATE = ARM ? 279 : 319;
         static final long EVENTFD2 = ARM ? 19 : 290;
+        static final long FCHOWN = ARM ? 55 : 93;
     }
 
     static final int AT_FDCWD = -100;
@@ -137,6 +138,11 @@ public final class Posix {
             check("pipe2", Nr.PIPE2, fds.address(), O_CLOEXEC, 0, 0, 0);
             return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
         }
+    }
+
+    /** fchown(2). */
+    public static void fchown(int fd, int uid, int gid) throws ErrnoException {
+        check("fchown", Nr.FCHOWN, fd, uid, gid, 0, 0);
     }
 
     /** open(2) with O_CLOEXEC added. */

@@ -176,7 +176,7 @@ final class Container {
     private void runProcess(Proc p, RuncStep step, Path pidFile) throws Exception {
         Console.Socket socket = p.stdio.terminal() ? Console.Socket.create() : null;
         try {
-            ProcessIo io = p.stdio.terminal() ? null : ProcessIo.create(p.id, namespace, p.stdio);
+            ProcessIo io = p.stdio.terminal() ? null : ProcessIo.create(p.id, namespace, p.stdio, options.getIoUid(), options.getIoGid());
             p.io = io;
             try {
                 step.run(io == null ? null : io.runcFds(), socket == null ? null : socket.path());
