@@ -40,6 +40,7 @@ final class Daemon implements Signals.Handler {
         long start = System.nanoTime();
         // 1. signals first, so that none is missed while booting
         Signals.install(this);
+        BootWarmup.start();
         // 2. config file (a missing one means the embedded defaults), then flags
         ConfigLoader.Loaded loaded = flags.loadConfig();
         config = loaded.config();

@@ -52,6 +52,8 @@ public final class Server implements AutoCloseable {
     private final List<Path> sockets = new ArrayList<>();
     private final List<GrpcService> services;
     private final List<ServerInterceptor> interceptors = new ArrayList<>();
+    // shared by the unix and tcp listeners; built when the first one starts, after every interceptor was added
+    private LazyServices registry;
 
     // held so that JUL cannot collect the logger and forget its level
     private static final java.util.logging.Logger NETTY_BOOTSTRAP_LOG =
@@ -112,17 +114,19 @@ public final class Server implements AutoCloseable {
         b.bossEventLoopGroup(loop).workerEventLoopGroup(loop)
                 .executor(handlers)
                 .maxInboundMessageSize(config.grpc().maxRecvMessageSize());
-        for (ServerServiceDefinition def : serviceDefinitions()) {
-            // interceptors run last-added first: extras (metrics) see the status ErrorMapping produced
-            List<ServerInterceptor> chain = new ArrayList<>(List.of(
-                    new NamespaceInterceptor(), new io.jcontainerd.leases.LeaseInterceptor(), new MessageLimits(config.grpc().maxSendMessageSize()), new ErrorMapping()));
-            chain.addAll(interceptors);
-            b.addService(ServerInterceptors.intercept(def, chain));
-        }
-        return b.build();
+        if (registry == null) registry = new LazyServices(services, this::intercept);
+        return b.fallbackHandlerRegistry(registry).build();
     }
 
-    /** The gRPC services the plugins expose, as bound definitions. */
+    private ServerServiceDefinition intercept(ServerServiceDefinition def) {
+        // interceptors run last-added first: extras (metrics) see the status ErrorMapping produced
+        List<ServerInterceptor> chain = new ArrayList<>(List.of(
+                new NamespaceInterceptor(), new io.jcontainerd.leases.LeaseInterceptor(), new MessageLimits(config.grpc().maxSendMessageSize()), new ErrorMapping()));
+        chain.addAll(interceptors);
+        return ServerInterceptors.intercept(def, chain);
+    }
+
+    /** The gRPC services the plugins expose, as bound definitions (binds every one of them). */
     public List<ServerServiceDefinition> serviceDefinitions() {
         return services.stream().map(GrpcService::bindService).toList();
     }
