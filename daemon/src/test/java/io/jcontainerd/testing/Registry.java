@@ -47,15 +47,27 @@ public final class Registry implements AutoCloseable {
      * appended to its config.yml (top-level sections such as {@code auth:}).
      */
     public static Registry start(Path dir, String extra) throws IOException, InterruptedException {
-        return start(dir, "warn", extra);
+        return start(dir, "warn", "", extra);
+    }
+
+    /** Serving HTTPS only, with the given PEM certificate and key (copied into the registry's directory). */
+    public static Registry withTls(Path cert, Path key) throws IOException, InterruptedException {
+        Path dir = Files.createTempDirectory("jcd-tlsreg");
+        Files.copy(cert, dir.resolve("tls.crt"));
+        Files.copy(key, dir.resolve("tls.key"));
+        return start(dir, "warn", """
+                  tls:
+                    certificate: %s
+                    key: %s
+                """.formatted(dir.resolve("tls.crt"), dir.resolve("tls.key")), "");
     }
 
     /** Logging every response at info level, for tests that check what a client asked for ({@link #responses()}). */
     public static Registry withResponseLog() throws IOException, InterruptedException {
-        return start(Files.createTempDirectory("jcd-logreg"), "info", "");
+        return start(Files.createTempDirectory("jcd-logreg"), "info", "", "");
     }
 
-    private static Registry start(Path dir, String logLevel, String extra) throws IOException, InterruptedException {
+    private static Registry start(Path dir, String logLevel, String http, String extra) throws IOException, InterruptedException {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -71,7 +83,7 @@ public final class Registry implements AutoCloseable {
                     rootdirectory: %s
                 http:
                   addr: 127.0.0.1:%d
-                """.formatted(logLevel, dir.resolve("data"), port) + extra);
+                """.formatted(logLevel, dir.resolve("data"), port) + http + extra);
         Process p = new ProcessBuilder("/usr/bin/docker-registry", "serve", dir.resolve("config.yml").toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("log").toFile()).start();
         Registry r = new Registry(dir, port, p);

@@ -16,30 +16,35 @@ import java.util.Set;
  * Registry endpoints for a reference's host, read like containerd's {@code certs.d} layout:
  * {@code <dir>/<host>_<port>_/hosts.toml}, {@code <dir>/<host[:port]>/hosts.toml} (or {@code <dir>/_default/hosts.toml}) lists mirrors as
  * {@code [host."<url>"]} tables, tried in order, then {@code server} (default: the host itself).
- * Without a file the host is used directly: https, or http when {@code plainHttp}; docker.io
- * becomes registry-1.docker.io.
+ * Without a file the host is used directly: https (trusting the directory's {@code *.crt} files, if
+ * there is a directory), or http when {@code plainHttp}; docker.io becomes registry-1.docker.io.
  */
 public final class HostsConfig {
     private HostsConfig() {}
 
     public static List<RegistryHost> hosts(String refHost, Path configDir, boolean plainHttp, boolean skipVerify) {
-        Path file = null;
+        Path dir = null;
         if (configDir != null) {
             int colon = refHost.lastIndexOf(':');
-            // ":port" is "_port_" in directory names, as containerd spells it; the plain name works too
+            // ":port" is "_port_" in directory names, as containerd spells it; the plain name works too.
+            // As containerd, the first directory that exists decides, whatever it holds.
             String portDir = colon > 0 ? refHost.substring(0, colon) + "_" + refHost.substring(colon + 1) + "_" : refHost;
-            for (String dir : List.of(portDir, refHost, "_default")) {
-                Path f = configDir.resolve(dir).resolve("hosts.toml");
-                if (Files.isRegularFile(f)) {
-                    file = f;
+            for (String d : List.of(portDir, refHost, "_default")) {
+                if (Files.isDirectory(configDir.resolve(d))) {
+                    dir = configDir.resolve(d);
                     break;
                 }
             }
         }
-        String defaultServer = (plainHttp ? "http" : "https") + "://"
+        // as containerd: a loopback registry without a configured server is spoken to in plain HTTP
+        boolean local = isLocalhost(refHost);
+        String defaultServer = (plainHttp || local ? "http" : "https") + "://"
                 + (refHost.equals("docker.io") ? "registry-1.docker.io" : refHost);
-        if (file == null) {
-            return List.of(host(defaultServer, RegistryHost.ALL, skipVerify, List.of(), Map.of(), false));
+        Path file = dir == null ? null : dir.resolve("hosts.toml");
+        if (file == null || !Files.isRegularFile(file)) {
+            // no hosts.toml: Docker's certs.d convention, every *.crt in the directory is a CA for the host
+            return List.of(host(defaultServer, RegistryHost.ALL, skipVerify || local, dir == null ? List.of() : crtFiles(dir),
+                    Map.of(), false));
         }
         String text;
         try {
@@ -60,8 +65,9 @@ public final class HostsConfig {
                 out.add(fromTable(String.valueOf(e.getKey()), h, file, skipVerify, plainHttp));
             }
         }
-        String server = root.get("server") instanceof String sv ? sv : defaultServer;
-        out.add(fromTable(server, root, file, skipVerify, plainHttp));
+        boolean serverSet = root.get("server") instanceof String;
+        String server = serverSet ? (String) root.get("server") : defaultServer;
+        out.add(fromTable(server, root, file, skipVerify || (local && !serverSet), plainHttp));
         return out;
     }
 
@@ -92,6 +98,33 @@ public final class HostsConfig {
         boolean overridePath = Boolean.TRUE.equals(t.get("override_path"));
         if (!url.contains("://")) url = (plainHttp ? "http://" : "https://") + url;
         return host(url, caps, skip, cas, headers, overridePath);
+    }
+
+    /** localhost or a loopback address, with or without a port (containerd's docker.IsLocalhost). */
+    static boolean isLocalhost(String host) {
+        String h = host;
+        if (h.startsWith("[")) {
+            int end = h.indexOf(']');
+            h = end > 0 ? h.substring(1, end) : h;
+        } else if (h.indexOf(':') == h.lastIndexOf(':') && h.indexOf(':') > 0) {
+            h = h.substring(0, h.indexOf(':'));
+        }
+        if (h.equals("localhost")) return true;
+        if (h.equals("::1")) return true;
+        String[] parts = h.split("\\.");
+        if (parts.length != 4 || !parts[0].equals("127")) return false;
+        for (String p : parts) {
+            if (!p.matches("\\d{1,3}") || Integer.parseInt(p) > 255) return false;
+        }
+        return true;
+    }
+
+    private static List<Path> crtFiles(Path dir) {
+        try (var entries = Files.list(dir)) {
+            return entries.filter(p -> p.getFileName().toString().endsWith(".crt") && Files.isRegularFile(p)).sorted().toList();
+        } catch (IOException e) {
+            throw ClientException.invalidArgument("reading %s: %s", dir, e.getMessage());
+        }
     }
 
     private static Path resolve(Path file, String p) {

@@ -95,6 +95,33 @@ class RemotesTest {
     }
 
     @Test
+    void hostDirectoryWithoutHostsTomlTrustsItsCrtFilesAndLoopbackDefaultsToHttp(@TempDir Path dir) throws Exception {
+        // Docker's certs.d convention: the first existing directory decides; its *.crt files are CAs
+        Path d = Files.createDirectories(dir.resolve("reg.example.com_5000_"));
+        Files.writeString(d.resolve("b.crt"), "");
+        Files.writeString(d.resolve("a.crt"), "");
+        Files.writeString(d.resolve("client.cert"), "");
+        Files.createDirectories(dir.resolve("_default"));
+        Files.writeString(dir.resolve("_default/hosts.toml"), "server = \"https://elsewhere.example\"\n");
+        List<RegistryHost> hs = HostsConfig.hosts("reg.example.com:5000", dir, false, false);
+        assertThat(hs).singleElement().satisfies(h -> {
+            assertThat(h.base()).isEqualTo("https://reg.example.com:5000/v2");
+            assertThat(h.caFiles()).containsExactly(d.resolve("a.crt"), d.resolve("b.crt"));
+            assertThat(h.skipVerify()).isFalse();
+        });
+        // a host without a directory of its own falls to _default
+        assertThat(HostsConfig.hosts("other.example", dir, false, false).getLast().base()).isEqualTo("https://elsewhere.example/v2");
+        // loopback registries are plain HTTP unless a hosts.toml names the server (containerd's IsLocalhost rule)
+        for (String local : List.of("localhost:5000", "127.0.0.1:5000", "127.1.2.3", "[::1]:5000")) {
+            RegistryHost h = HostsConfig.hosts(local, null, false, false).getFirst();
+            assertThat(h.scheme()).as(local).isEqualTo("http");
+            assertThat(h.skipVerify()).as(local).isTrue();
+        }
+        assertThat(HostsConfig.hosts("128.0.0.1:5000", null, false, false).getFirst().scheme()).isEqualTo("https");
+        assertThat(HostsConfig.hosts("localhost.example", null, false, false).getFirst().scheme()).isEqualTo("https");
+    }
+
+    @Test
     void hostsTomlMirrorFallsBackToPlainHttpServer(@TempDir Path dir) throws Exception {
         int dead;
         try (ServerSocket s = new ServerSocket(0)) {
