@@ -7,6 +7,7 @@ import com.google.protobuf.Any;
 import io.jcontainerd.api.runc.v1.Options;
 import io.jcontainerd.config.GoDuration;
 import io.jcontainerd.errdefs.Errdefs;
+import io.jcontainerd.ttrpc.TtrpcClient;
 import java.io.File;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -95,11 +96,25 @@ public final class ShimLauncher {
         };
     }
 
-    /** The running shim's address, or a new shim's; {@code fresh}: the one found was exiting, wait it out. */
-    record Started(String address, boolean reused) {}
+    /**
+     * The group's shim: its address, a connection to it (the one that showed it serving: no second
+     * connect), and whether it already served others of the group.
+     */
+    record Started(String address, TtrpcClient client, boolean reused) {}
 
-    Started start(ShimBinary binary, Bundle bundle, RuntimeConfig.Runtime settings, Any options, byte[] spec, boolean fresh)
-            throws IOException {
+    /** Work to do just before a new shim is launched (not when the group's shim is reused). */
+    @FunctionalInterface
+    interface BeforeLaunch {
+        void run() throws IOException;
+    }
+
+    /**
+     * The running shim of the container's group, or a new one; {@code fresh}: the one found was exiting,
+     * wait it out. {@code beforeLaunch} runs only when a shim is launched (its log FIFO must have a reader
+     * by then; a reused shim logs to the bundle it was started in).
+     */
+    Started start(ShimBinary binary, Bundle bundle, RuntimeConfig.Runtime settings, Any options, byte[] spec, boolean fresh,
+                  BeforeLaunch beforeLaunch) throws IOException {
         String group = group(settings.shimGroup(), bundle.id(), spec);
         Path socket = socketPath(binary.address(), bundle.namespace(), group);
         String address = "unix://" + socket;
@@ -108,9 +123,11 @@ public final class ShimLauncher {
         try {
             if (fresh) {
                 awaitGone(socket);
-            } else if (canConnect(socket)) {
-                return new Started(address, true);
+            } else {
+                TtrpcClient running = tryConnect(socket);
+                if (running != null) return new Started(address, running, true);
             }
+            beforeLaunch.run();
             Files.createDirectories(socket.getParent());
             List<String> args = new ArrayList<>(List.of("-id", bundle.id(), "-socket", socket.toString()));
             Duration idle = settings.shimIdleTimeout();
@@ -123,24 +140,41 @@ public final class ShimLauncher {
             // a session of its own: no controlling terminal, no signals aimed at the daemon's process group
             if (Files.isExecutable(Path.of(SETSID))) pb.command().addFirst(SETSID);
             Process child = pb.start();
-            awaitServing(child, socket);
-            applyShimCgroup(child.pid(), options);
+            TtrpcClient client = awaitServing(child, socket);
+            try {
+                applyShimCgroup(child.pid(), options);
+            } catch (IOException | RuntimeException e) {
+                client.close();
+                throw e;
+            }
             adjustOomScore(child.pid(), ProcessHandle.current().pid());
-            return new Started(address, false);
+            return new Started(address, client, false);
         } finally {
             lock.unlock();
         }
     }
 
-    private static void awaitServing(Process child, Path socket) throws IOException {
+    /** Waits until the new shim accepts a connection, and returns that connection. */
+    private static TtrpcClient awaitServing(Process child, Path socket) throws IOException {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (!canConnect(socket)) {
+        TtrpcClient client;
+        while ((client = tryConnect(socket)) == null) {
             if (!child.isAlive()) throw new IOException("shim exited with status " + child.exitValue() + " before serving " + socket);
             if (System.nanoTime() > deadline) {
                 child.destroyForcibly();
                 throw new IOException("timed out waiting for the shim to serve " + socket);
             }
             sleep(2);
+        }
+        return client;
+    }
+
+    /** A connection to the shim at {@code socket}, or null when nothing serves there. */
+    private static TtrpcClient tryConnect(Path socket) {
+        try {
+            return TtrpcClient.connect(socket);
+        } catch (IOException e) {
+            return null;
         }
     }
 

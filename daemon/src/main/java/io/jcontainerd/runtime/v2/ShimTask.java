@@ -57,6 +57,11 @@ public final class ShimTask {
     private final Map<String, String> metadata;
     /** Set when the daemon itself ends the connection, so its closing is not taken for the shim's death. */
     private volatile boolean released;
+    /**
+     * The init process's pid once Create or Start reported it (0: not yet known, as for a task restored
+     * from a checkpoint before its Start, or one reconnected after a restart): saves a Connect per call.
+     */
+    private volatile int initPid;
 
     ShimTask(Bundle bundle, TtrpcClient client, ShimLog log) {
         this.bundle = bundle;
@@ -95,9 +100,13 @@ public final class ShimTask {
         return call("Connect", ConnectRequest.newBuilder().setId(id()).build(), ConnectResponse.parser(), timeout);
     }
 
-    /** The init process's pid. */
+    /** The init process's pid: as Create or Start reported it, else asked with Connect (as containerd does). */
     public int pid() {
-        return connect(null).getTaskPid();
+        int pid = initPid;
+        if (pid > 0) return pid;
+        pid = connect(null).getTaskPid();
+        if (pid > 0) initPid = pid;
+        return pid;
     }
 
     int create(CreateOpts opts) {
@@ -108,7 +117,9 @@ public final class ShimTask {
         for (io.jcontainerd.mount.Mount m : opts.rootfs()) {
             r.addRootfs(Mount.newBuilder().setType(m.type()).setSource(m.source()).setTarget(m.target()).addAllOptions(m.options()));
         }
-        return call("Create", r.build(), CreateTaskResponse.parser()).getPid();
+        int pid = call("Create", r.build(), CreateTaskResponse.parser()).getPid();
+        if (pid > 0) initPid = pid;
+        return pid;
     }
 
     /**
@@ -124,7 +135,9 @@ public final class ShimTask {
     }
 
     public int start(String execId) {
-        return call("Start", StartRequest.newBuilder().setId(id()).setExecId(execId).build(), StartResponse.parser()).getPid();
+        int pid = call("Start", StartRequest.newBuilder().setId(id()).setExecId(execId).build(), StartResponse.parser()).getPid();
+        if (execId.isEmpty() && pid > 0) initPid = pid;
+        return pid;
     }
 
     /** Signals a process; {@code all} (init only) signals every process in the container. */

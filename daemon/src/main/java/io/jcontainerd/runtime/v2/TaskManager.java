@@ -142,16 +142,20 @@ public final class TaskManager implements AutoCloseable {
     private Started startShim(Bundle bundle, CreateOpts opts, boolean fresh) throws IOException {
         Path runtime = resolveRuntimePath(opts.runtime());
         ShimBinary binary = binary(runtime);
-        ShimLog log = ShimLog.open(bundle.path(), shimLogs);
+        ShimLog[] log = {null};
+        TtrpcClient client = null;
         try {
             String shimAddress;
             boolean reused = false;
             if (launcher.isBuiltin(runtime)) {
+                // a reused shim keeps logging to the bundle it was started in: no FIFO and copier for this one
                 ShimLauncher.Started s = launcher.start(binary, bundle, settings(opts.runtime(), runtime), opts.shimOptions(),
-                        opts.spec().getValue().toByteArray(), fresh);
+                        opts.spec().getValue().toByteArray(), fresh, () -> log[0] = ShimLog.open(bundle.path(), shimLogs));
                 shimAddress = s.address();
+                client = s.client();
                 reused = s.reused();
             } else {
+                log[0] = ShimLog.open(bundle.path(), shimLogs);
                 shimAddress = binary.start(bundle, opts.shimOptions());
             }
             // 1.6 shims write "address" themselves (for ours started here, the daemon does); newer daemons
@@ -160,12 +164,13 @@ public final class TaskManager implements AutoCloseable {
             Files.writeString(bundle.file("bootstrap.json"),
                     "{\"version\":2,\"address\":\"" + shimAddress.replace("\\", "\\\\").replace("\"", "\\\"") + "\",\"protocol\":\"ttrpc\"}");
             Files.writeString(bundle.file("shim-binary-path"), runtime.toString());
-            TtrpcClient client = TtrpcClient.connect(ShimBinary.socketPath(shimAddress));
-            ShimTask task = new ShimTask(bundle, client, log);
+            if (client == null) client = TtrpcClient.connect(ShimBinary.socketPath(shimAddress));
+            ShimTask task = new ShimTask(bundle, client, log[0]);
             watch(task, binary);
             return new Started(task, reused);
         } catch (IOException | RuntimeException e) {
-            log.close();
+            if (client != null) client.close();
+            if (log[0] != null) log[0].close();
             throw e;
         }
     }

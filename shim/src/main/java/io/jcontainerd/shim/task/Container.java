@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One container served by the shim: its bundle, rootfs mounts, runc, the init process and the exec
@@ -53,6 +54,13 @@ final class Container {
     final InitProcess init;
     final Path rootfs; // null when the request brought no mounts
     final boolean killAllOnExit;
+    /**
+     * Held while a start of this container's init or exec is run and announced, and while an exit of one
+     * of its processes is announced, so that a process's start is always published before its exit. Per
+     * container, not per shim: a shim serving a group must not run one container's {@code runc start}
+     * after another's (50 concurrent Starts in one namespace's shim queued on one lock).
+     */
+    final ReentrantLock eventLock = new ReentrantLock();
     private final Map<String, ExecProcess> execs = new ConcurrentHashMap<>();
     private final Map<String, Boolean> reserved = new ConcurrentHashMap<>();
 
@@ -223,7 +231,7 @@ final class Container {
             }
         }
         p.drainOutput();
-        service.eventLock.lock();
+        eventLock.lock();
         try {
             Proc.State before = p.state;
             if (!p.setExited(e)) return;
@@ -239,7 +247,7 @@ final class Container {
                     .setExitedAt(Timestamps.of(e.at())).build());
         } finally {
             p.exitPublished.complete(null);
-            service.eventLock.unlock();
+            eventLock.unlock();
         }
     }
 

@@ -55,12 +55,11 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * {@code containerd.task.v2.Task} for runc containers: the RPC surface of the shim. Each call finds its
  * container and delegates; task events are published in containerd's order (create, start, exit,
- * delete) because start and exit publishing share {@link #eventLock}.
+ * delete) because a container's start and exit publishing share its {@link Container#eventLock}.
  */
 public final class TaskService {
     public static final String SERVICE = "containerd.task.v2.Task";
@@ -78,8 +77,6 @@ public final class TaskService {
     private final Map<String, Container> containers = new ConcurrentHashMap<>();
     private final Set<String> creating = ConcurrentHashMap.newKeySet();
     private final CompletableFuture<?> ready;
-    /** Held while a start is run and announced, and while an exit is announced: start always precedes exit. */
-    final ReentrantLock eventLock = new ReentrantLock();
 
     /**
      * @param events           where task events go
@@ -271,7 +268,7 @@ public final class TaskService {
 
     private StartResponse start(StartRequest r) throws Exception {
         Container c = container(r.getId());
-        eventLock.lock();
+        c.eventLock.lock();
         try {
             int pid = c.start(r.getExecId());
             if (r.getExecId().isEmpty()) {
@@ -282,7 +279,7 @@ public final class TaskService {
             }
             return StartResponse.newBuilder().setPid(pid).build();
         } finally {
-            eventLock.unlock();
+            c.eventLock.unlock();
         }
     }
 
