@@ -43,8 +43,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class RestartMonitor implements AutoCloseable {
     private static final Logger LOG = System.getLogger(RestartMonitor.class.getName());
-    /** How long one shim may take to report a task's state (containerd's task state timeout). */
-    static final Duration STATE_TIMEOUT = Duration.ofSeconds(2);
     private static final Filter LABELED = Filter.parse("labels.\"" + RestartLabels.STATUS + "\"");
     private static final String RUNNING = "running", STOPPED = "stopped";
     private static final int SIGKILL = 9;
@@ -191,7 +189,7 @@ public final class RestartMonitor implements AutoCloseable {
 
     private StateResponse taskState(String ns, String id) {
         ShimTask t = tasks.get(ns, id).orElseThrow(() -> Errdefs.notFound("no running task found: task %s not found", id));
-        return t.state("", STATE_TIMEOUT);
+        return t.state("", tasks.timeouts().taskState());
     }
 
     /** One reconciling step for one container. */
@@ -221,7 +219,7 @@ public final class RestartMonitor implements AutoCloseable {
             var old = tasks.get(ns, id);
             if (old.isPresent()) {
                 try {
-                    Status s = old.get().state("", STATE_TIMEOUT).getStatus();
+                    Status s = old.get().state("", tasks.timeouts().taskState()).getStatus();
                     if (s != Status.STOPPED && s != Status.UNKNOWN) return; // it came back meanwhile
                 } catch (ContainerdException e) {
                     // a task that cannot say is replaced

@@ -6,12 +6,14 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.jcontainerd.api.task.v2.DeleteResponse;
+import io.jcontainerd.config.GoDuration;
 import io.jcontainerd.runtime.Exit;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -29,10 +31,11 @@ import java.util.concurrent.TimeUnit;
  * @param debug pass {@code -debug} (the daemon logs at debug or trace)
  * @param schedCore set {@code SCHED_CORE=1} so the shim creates a core-scheduling domain
  */
-record ShimBinary(Path runtime, String address, String ttrpcAddress, String publishBinary, boolean debug, boolean schedCore) {
+record ShimBinary(Path runtime, String address, String ttrpcAddress, String publishBinary, boolean debug, boolean schedCore,
+                  Duration cleanupTimeout) {
 
-    /** How long a shim's start or delete may take before it is killed. */
-    static final long TIMEOUT_SECONDS = 30;
+    /** How long a shim's start may take before it is killed (its delete has {@code cleanupTimeout}). */
+    static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
     /** {@code shim -namespace NS -address A -publish-binary B <args>} in the bundle, with the shim environment. */
     ProcessBuilder command(Bundle bundle, List<String> args) {
@@ -72,8 +75,8 @@ record ShimBinary(Path runtime, String address, String ttrpcAddress, String publ
                 // the shim does not read its options: its output says what went wrong
             }
         }
-        byte[] out = readAll(p, p.getInputStream());
-        int code = waitFor(p);
+        byte[] out = readAll(p, p.getInputStream(), START_TIMEOUT);
+        int code = waitFor(p, START_TIMEOUT);
         try {
             errReader.join();
         } catch (InterruptedException e) {
@@ -95,8 +98,8 @@ record ShimBinary(Path runtime, String address, String ttrpcAddress, String publ
         Process p = pb.start();
         byte[][] err = new byte[1][];
         Thread errReader = Thread.ofVirtual().start(() -> err[0] = readQuietly(p.getErrorStream()));
-        byte[] out = readAll(p, p.getInputStream());
-        int code = waitFor(p);
+        byte[] out = readAll(p, p.getInputStream(), START_TIMEOUT);
+        int code = waitFor(p, START_TIMEOUT);
         try {
             errReader.join();
         } catch (InterruptedException e) {
@@ -150,11 +153,11 @@ record ShimBinary(Path runtime, String address, String ttrpcAddress, String publ
         return Path.of(a);
     }
 
-    private static byte[] readAll(Process p, InputStream in) throws IOException {
+    private static byte[] readAll(Process p, InputStream in, Duration timeout) throws IOException {
         // a shim that hangs is killed after the timeout, which also ends this read
         Thread watchdog = Thread.ofVirtual().start(() -> {
             try {
-                if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) p.destroyForcibly();
+                if (!p.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS)) p.destroyForcibly();
             } catch (InterruptedException e) {
                 // read finished first
             }
@@ -174,11 +177,11 @@ record ShimBinary(Path runtime, String address, String ttrpcAddress, String publ
         }
     }
 
-    private static int waitFor(Process p) throws IOException {
+    private static int waitFor(Process p, Duration timeout) throws IOException {
         try {
-            if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            if (!p.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
                 p.destroyForcibly();
-                throw new IOException("shim " + p.info().command().orElse("") + " did not finish within " + TIMEOUT_SECONDS + "s");
+                throw new IOException("shim " + p.info().command().orElse("") + " did not finish within " + GoDuration.format(timeout));
             }
             return p.exitValue();
         } catch (InterruptedException e) {

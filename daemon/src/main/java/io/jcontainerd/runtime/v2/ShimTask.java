@@ -49,7 +49,6 @@ import java.util.Map;
  */
 public final class ShimTask {
     static final String SERVICE = "containerd.task.v2.Task";
-    static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(3);
 
     private final Bundle bundle;
     private final TtrpcClient client;
@@ -211,9 +210,9 @@ public final class ShimTask {
     }
 
     /** Asks the shim to exit once it serves no task; a connection that closes meanwhile is fine. */
-    void shutdown() {
+    void shutdown(Duration timeout) {
         try {
-            call("Shutdown", ShutdownRequest.newBuilder().setId(id()).build(), Empty.parser(), SHUTDOWN_TIMEOUT);
+            call("Shutdown", ShutdownRequest.newBuilder().setId(id()).build(), Empty.parser(), timeout);
         } catch (ContainerdException e) {
             if (!isClosed(e)) throw e;
         }

@@ -11,6 +11,7 @@ import io.jcontainerd.mount.Mounts;
 import io.jcontainerd.protobuf.Timestamps;
 import io.jcontainerd.runtime.CreateOpts;
 import io.jcontainerd.runtime.Exit;
+import io.jcontainerd.runtime.Timeouts;
 import io.jcontainerd.ttrpc.TtrpcClient;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -39,7 +40,6 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class TaskManager implements AutoCloseable {
     private static final Logger LOG = System.getLogger(TaskManager.class.getName());
-    static final Duration LOAD_TIMEOUT = Duration.ofSeconds(5);
 
     /** Where a task's runtime name comes from when its bundle does not record one: the container record. */
     @FunctionalInterface
@@ -57,6 +57,7 @@ public final class TaskManager implements AutoCloseable {
     private final String publishBinary;
     private final boolean debug;
     private final RuntimeConfig config;
+    private final Timeouts timeouts;
     private final Publisher events;
     private final RuntimeNames runtimeNames;
     private final Clock clock;
@@ -67,7 +68,7 @@ public final class TaskManager implements AutoCloseable {
     private volatile boolean closing;
 
     public TaskManager(Path root, Path state, String address, String ttrpcAddress, String publishBinary, boolean debug,
-                       RuntimeConfig config, Publisher events, RuntimeNames runtimeNames, Clock clock, PrintStream shimLogs)
+                       RuntimeConfig config, Timeouts timeouts, Publisher events, RuntimeNames runtimeNames, Clock clock, PrintStream shimLogs)
             throws IOException {
         this.root = root;
         this.state = state;
@@ -76,6 +77,7 @@ public final class TaskManager implements AutoCloseable {
         this.publishBinary = publishBinary;
         this.debug = debug;
         this.config = config;
+        this.timeouts = timeouts;
         this.events = events;
         this.runtimeNames = runtimeNames;
         this.clock = clock;
@@ -181,6 +183,11 @@ public final class TaskManager implements AutoCloseable {
         return r != null ? r : new RuntimeConfig.Runtime(runtime.toString(), "", java.time.Duration.ZERO);
     }
 
+    /** The {@code [timeouts]} the runtime works with (task.state is for callers asking a task's state). */
+    public Timeouts timeouts() {
+        return timeouts;
+    }
+
     /** The live task {@code id} of {@code namespace}, if any. */
     public Optional<ShimTask> get(String namespace, String id) {
         return Optional.ofNullable(tasks.get(new Key(namespace, id)));
@@ -222,7 +229,7 @@ public final class TaskManager implements AutoCloseable {
     private void discard(ShimTask task) {
         task.markReleased();
         try {
-            task.shutdown();
+            task.shutdown(timeouts.shimShutdown());
         } catch (RuntimeException e) {
             LOG.log(Level.ERROR, "failed to shutdown shim task " + task.id() + ": " + e.getMessage());
         }
@@ -246,7 +253,7 @@ public final class TaskManager implements AutoCloseable {
     // ---- dead shims ----
 
     private ShimBinary binary(Path runtime) {
-        return new ShimBinary(runtime, address, ttrpcAddress, publishBinary, debug, config.schedCore());
+        return new ShimBinary(runtime, address, ttrpcAddress, publishBinary, debug, config.schedCore(), timeouts.shimCleanup());
     }
 
     /** When the shim's connection drops without the daemon having asked for it, the shim is dead. */
@@ -349,7 +356,7 @@ public final class TaskManager implements AutoCloseable {
                 throw e;
             }
             task = new ShimTask(bundle, client, log);
-            task.connect(LOAD_TIMEOUT);
+            task.connect(timeouts.shimLoad());
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.WARNING, "shim of task " + bundle.id() + " is gone: " + e.getMessage());
             if (task != null) task.release();

@@ -5,6 +5,7 @@ import io.jcontainerd.plugin.InitContext;
 import io.jcontainerd.plugin.PluginProvider;
 import io.jcontainerd.plugin.PluginType;
 import io.jcontainerd.plugin.Registration;
+import io.jcontainerd.runtime.Timeouts;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -42,7 +43,8 @@ public final class TaskManagerPlugin implements PluginProvider {
         Files.createDirectories(ic.root());
         String level = ic.serverConfig().debug().level();
         TaskManager m = new TaskManager(ic.root(), ic.state(), ic.address(), ic.ttrpcAddress(),
-                writePublishBinary(ic.root()).toString(), "debug".equals(level) || "trace".equals(level), cfg, ic.events(),
+                writePublishBinary(ic.root()).toString(), "debug".equals(level) || "trace".equals(level), cfg,
+                Timeouts.from(ic.serverConfig().timeouts()), ic.events(),
                 (ns, id) -> db.view(tx -> db.containers(tx, ns).get(id)).getRuntime().getName(),
                 ic.clock(), System.err);
         m.loadExisting();

@@ -71,7 +71,6 @@ import java.util.Optional;
 public final class TasksService extends TasksGrpc.TasksImplBase implements GrpcService {
     private static final Logger LOG = System.getLogger(TasksService.class.getName());
     /** containerd's io.containerd.timeout.task.state: how long a listing waits for one shim. */
-    static final Duration STATE_TIMEOUT = Duration.ofSeconds(2);
     static final String RUNC_OPTIONS = "containerd.runc.v1.Options";
     static final String RUNC_CHECKPOINT_OPTIONS = "containerd.runc.v1.CheckpointOptions";
 
@@ -175,11 +174,11 @@ public final class TasksService extends TasksGrpc.TasksImplBase implements GrpcS
      * containerd's getProcessState: NOT_FOUND (the task is going away) gives nothing; any other failure is
      * logged and gives the process with status UNKNOWN.
      */
-    static Optional<Process> processState(ShimTask t, String execId) {
+    private Optional<Process> processState(ShimTask t, String execId) {
         Process.Builder p = Process.newBuilder().setId(execId.isEmpty() ? t.id() : execId);
         StateResponse s;
         try {
-            s = t.state(execId, STATE_TIMEOUT);
+            s = t.state(execId, runtime.timeouts().taskState());
         } catch (ContainerdException e) {
             if (e.kind() == ErrorKind.NOT_FOUND) return Optional.empty();
             LOG.log(Level.ERROR, "get state for " + p.getId() + ": " + e.getMessage());

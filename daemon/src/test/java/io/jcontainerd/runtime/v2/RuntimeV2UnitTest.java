@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jcontainerd.config.Config;
 import io.jcontainerd.config.ConfigDecoder;
+import io.jcontainerd.runtime.Timeouts;
 import io.jcontainerd.errdefs.ContainerdException;
 import io.jcontainerd.errdefs.ErrorKind;
 import java.io.IOException;
@@ -103,7 +104,7 @@ class RuntimeV2UnitTest {
         // the default entry survives a config that adds others
         assertThat(cfg.runtimes()).containsKey(RuntimeConfig.RUNC_V2);
         TaskManager m = new TaskManager(tmp.resolve("root"), tmp.resolve("state"), "/x.sock", "/x.sock.ttrpc", "/bin/true", false,
-                cfg, (ns, topic, ev) -> { }, (ns, id) -> { throw new IllegalStateException(); }, Clock.systemUTC(), System.err);
+                cfg, Timeouts.defaults(), (ns, topic, ev) -> { }, (ns, id) -> { throw new IllegalStateException(); }, Clock.systemUTC(), System.err);
         assertThat(m.resolveRuntimePath("io.containerd.custom.v1")).isEqualTo(custom);
         assertThat(m.resolveRuntimePath("io.containerd.sh.v1").getFileName().toString()).isEqualTo("sh");
         assertThat(m.resolveRuntimePath(custom.toString())).isEqualTo(custom);
@@ -130,7 +131,7 @@ class RuntimeV2UnitTest {
         Files.createDirectories(state.resolve("ns1/empty"));
         Files.createDirectories(root.resolve("ns1/orphan"));
         Files.createDirectories(state.resolve("ns1/.hidden"));
-        TaskManager m = new TaskManager(root, state, "/x.sock", "/x.sock.ttrpc", "/bin/true", false, RuntimeConfig.defaults(),
+        TaskManager m = new TaskManager(root, state, "/x.sock", "/x.sock.ttrpc", "/bin/true", false, RuntimeConfig.defaults(), Timeouts.defaults(),
                 (ns, topic, ev) -> { }, (ns, id) -> { throw new IllegalStateException(); }, Clock.systemUTC(), System.err);
         m.loadExisting();
         assertThat(state.resolve("ns1/empty")).doesNotExist();
