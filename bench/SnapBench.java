@@ -63,7 +63,7 @@ public final class SnapBench {
     static final String GZIP_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip";
 
     /** The figures of one daemon instance. */
-    record Sample(double prepareMs, double commitMs, double removeMs, double opsPerSec, double cycleCpuMs,
+    record Sample(double prepareMs, double commitMs, double removeMs, double cycleP99Ms, double opsPerSec, double cycleCpuMs,
                   double applyMBps, double filesPerSec, double applyCpuMs) {}
 
     /** A generated layer: the gzip blob, its digest, and what it unpacks to. */
@@ -125,9 +125,10 @@ public final class SnapBench {
             for (Bench.Target t : targets) {
                 Sample s = bench.runOnce(t);
                 samples.get(t).add(s);
-                System.out.printf("  run %2d %-14s prepare %6.2f ms  commit %6.2f ms  remove %6.2f ms  %7.1f ops/s (cpu %5.2f ms/cycle)"
-                                + "  apply %6.1f MB/s %8.0f files/s (cpu %6.0f ms)%n", i + 1, t.name(), s.prepareMs(), s.commitMs(),
-                        s.removeMs(), s.opsPerSec(), s.cycleCpuMs(), s.applyMBps(), s.filesPerSec(), s.applyCpuMs());
+                System.out.printf("  run %2d %-14s prepare %6.2f ms  commit %6.2f ms  remove %6.2f ms  cycle p99 %6.2f ms  %7.1f ops/s"
+                                + " (cpu %5.2f ms/cycle)  apply %6.1f MB/s %8.0f files/s (cpu %6.0f ms)  load %s%n", i + 1, t.name(),
+                        s.prepareMs(), s.commitMs(), s.removeMs(), s.cycleP99Ms(), s.opsPerSec(), s.cycleCpuMs(), s.applyMBps(),
+                        s.filesPerSec(), s.applyCpuMs(), loadAverage());
             }
         }
         bench.loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -206,7 +207,7 @@ public final class SnapBench {
             long pid = p.pid();
             double[] snap = snapshots(snaps, pid);
             double[] apply = apply(ch, snaps, lease, pid);
-            return new Sample(snap[0], snap[1], snap[2], snap[3], snap[4], apply[0], apply[1], apply[2]);
+            return new Sample(snap[0], snap[1], snap[2], snap[3], snap[4], snap[5], apply[0], apply[1], apply[2]);
         } catch (Exception | Error e) {
             System.err.println(t.name() + " run failed: " + e + "\n--- daemon log (tail) ---\n" + Bench.logTail(dir));
             throw e;
@@ -230,14 +231,15 @@ public final class SnapBench {
     }
 
     /**
-     * Median prepare, commit and remove latency (ms), ops/s over all of them, and the daemon's CPU time per
+     * Median prepare, commit and remove latency (ms), the 99th percentile of a whole cycle's latency (ms: the
+     * stalls a median hides, which ops/s pays for), ops/s over all of them, and the daemon's CPU time per
      * prepare+commit+remove cycle (ms, all its threads: barely moved by other load on the machine).
      */
     double[] snapshots(SnapshotsGrpc.SnapshotsBlockingStub s, long pid) throws IOException {
         s.prepare(PrepareSnapshotRequest.newBuilder().setSnapshotter(SNAPSHOTTER).setKey("base-a").build());
         s.commit(CommitSnapshotRequest.newBuilder().setSnapshotter(SNAPSHOTTER).setKey("base-a").setName("base").build());
         int warm = Math.max(20, snapOps / 10);
-        double[] p = new double[snapOps], c = new double[snapOps], r = new double[snapOps];
+        double[] p = new double[snapOps], c = new double[snapOps], r = new double[snapOps], cycle = new double[snapOps];
         long start = 0;
         double cpu0 = 0;
         for (int i = -warm; i < snapOps; i++) {
@@ -257,11 +259,15 @@ public final class SnapBench {
                 p[i] = (t1 - t0) / 1e6;
                 c[i] = (t2 - t1) / 1e6;
                 r[i] = (t3 - t2) / 1e6;
+                cycle[i] = (t3 - t0) / 1e6;
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         double cpu = (Bench.cpuMs(pid) - cpu0) / snapOps;
-        return new double[] {median(p), median(c), median(r), 3.0 * snapOps / seconds, cpu};
+        double[] sorted = cycle.clone();
+        Arrays.sort(sorted);
+        double p99 = sorted[Math.min(sorted.length - 1, (int) Math.ceil(sorted.length * 0.99) - 1)];
+        return new double[] {median(p), median(c), median(r), p99, 3.0 * snapOps / seconds, cpu};
     }
 
     /** Uploads the layer, then applies it onto a fresh snapshot per round; median MB/s, files/s and daemon CPU ms per apply. */
@@ -355,6 +361,15 @@ public final class SnapBench {
         }
     }
 
+    /** The 1-minute load average, for judging how noisy a run was. */
+    static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+
     static double median(double[] v) {
         double[] s = v.clone();
         Arrays.sort(s);
@@ -371,6 +386,7 @@ public final class SnapBench {
                 new Row("snapshot prepare, median (ms)", Sample::prepareMs, false, false),
                 new Row("snapshot commit, median (ms)", Sample::commitMs, false, false),
                 new Row("snapshot remove, median (ms)", Sample::removeMs, false, false),
+                new Row("cycle latency, p99 (ms)", Sample::cycleP99Ms, false, false),
                 new Row("prepare+commit+remove (ops/s)", Sample::opsPerSec, true, true),
                 new Row("daemon CPU per cycle (ms)", Sample::cycleCpuMs, false, false),
                 new Row("layer apply (MB/s of tar)", Sample::applyMBps, true, true),

@@ -25,6 +25,14 @@ public interface GcTrigger {
      */
     default void dirty() {}
 
+    /**
+     * Told after a committed Remove dropped the record of snapshot {@code key} of {@code snapshotter}:
+     * only that snapshotter's backend has new garbage (containerd marks just it dirty). Default: {@link #dirty()}.
+     */
+    default void snapshotRemoved(String namespace, String snapshotter, String key) {
+        dirty();
+    }
+
     /** Told after every committed write transaction, for the scheduler's mutation threshold. Default: nothing. */
     default void mutated() {}
 }

@@ -162,43 +162,55 @@ public final class MetadataSnapshotter {
 
     /**
      * Removes backend snapshots that no namespace's record names, leaves first, then lets the backend
-     * reclaim disk. Runs under the metadata lock so no prepare can race it.
+     * reclaim disk. Holds no metadata lock while the backend works, so Prepare, Commit and Remove go on
+     * meanwhile (containerd blocks them while it prunes). That is safe because the backend is walked
+     * before the records are read: a snapshot enters the backend inside the metadata transaction that
+     * records it, and the read waits for that transaction, so whatever the walk saw is either named by
+     * then or garbage. Backend keys are never reused, so a record can never come to name a snapshot found
+     * unnamed; one renamed by a Commit since the walk is NotFound and skipped, one given a child since
+     * is FailedPrecondition and left to the next collection.
      */
     public int cleanupBackend() {
-        return db.view(tx -> {
-            Set<String> referenced = new java.util.HashSet<>();
-            try (PreparedStatement ps = tx.prepareStatement("SELECT backend_key FROM snapshots WHERE snapshotter = ?")) {
-                ps.setString(1, name);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) referenced.add(rs.getString(1));
-                }
-            }
-            try {
-                Map<String, String> parentOf = new HashMap<>();
-                backend.walk(i -> parentOf.put(i.name(), i.parent()), List.of());
-                List<String> doomed = new ArrayList<>(parentOf.keySet());
-                doomed.removeIf(referenced::contains);
-                int removed = 0;
-                // children before parents: repeatedly remove doomed snapshots no remaining snapshot points at
-                boolean progress = true;
-                while (!doomed.isEmpty() && progress) {
-                    progress = false;
-                    for (var it = doomed.iterator(); it.hasNext(); ) {
-                        String k = it.next();
-                        if (parentOf.containsValue(k)) continue;
-                        backend.remove(k);
-                        parentOf.remove(k);
-                        it.remove();
-                        removed++;
-                        progress = true;
+        try {
+            Map<String, String> parentOf = new HashMap<>();
+            backend.walk(i -> parentOf.put(i.name(), i.parent()), List.of());
+            Set<String> referenced = db.view(tx -> {
+                Set<String> keys = new java.util.HashSet<>();
+                try (PreparedStatement ps = tx.prepareStatement("SELECT backend_key FROM snapshots WHERE snapshotter = ?")) {
+                    ps.setString(1, name);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) keys.add(rs.getString(1));
                     }
                 }
-                backend.cleanup();
-                return removed;
-            } catch (IOException e) {
-                throw new UncheckedIOException("cleanup of snapshotter " + name + ": " + e.getMessage(), e);
+                return keys;
+            });
+            List<String> doomed = new ArrayList<>(parentOf.keySet());
+            doomed.removeIf(referenced::contains);
+            // children before parents: repeatedly take the doomed snapshots no remaining snapshot points at
+            List<String> order = new ArrayList<>(doomed.size());
+            Map<String, Integer> children = new HashMap<>();
+            parentOf.values().forEach(p -> {
+                if (p != null && !p.isEmpty()) children.merge(p, 1, Integer::sum);
+            });
+            boolean progress = true;
+            while (!doomed.isEmpty() && progress) {
+                progress = false;
+                for (var it = doomed.iterator(); it.hasNext(); ) {
+                    String k = it.next();
+                    if (children.getOrDefault(k, 0) > 0) continue;
+                    order.add(k);
+                    String p = parentOf.get(k);
+                    if (p != null && !p.isEmpty()) children.merge(p, -1, Integer::sum);
+                    it.remove();
+                    progress = true;
+                }
             }
-        });
+            int removed = order.isEmpty() ? 0 : backend.removeAll(order);
+            backend.cleanup();
+            return removed;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cleanup of snapshotter " + name + ": " + e.getMessage(), e);
+        }
     }
 
     /** Namespace-delete guard: "snapshots on "<name>" snapshotter" while any remain. */
@@ -337,7 +349,7 @@ public final class MetadataSnapshotter {
                 LeaseResources.detach(tx, ns, lease, leaseType, key);
                 return null;
             });
-            db.gcTrigger().dirty();
+            db.gcTrigger().snapshotRemoved(ns, name, key);
         }
 
         @Override

@@ -1,5 +1,7 @@
 package io.jcontainerd.snapshots;
 
+import io.jcontainerd.errdefs.ContainerdException;
+import io.jcontainerd.errdefs.ErrorKind;
 import io.jcontainerd.mount.Mount;
 import java.io.IOException;
 import java.util.List;
@@ -54,6 +56,24 @@ public interface Snapshotter extends AutoCloseable {
 
     /** Removes the snapshot; its disk space may be reclaimed later by {@link #cleanup()}. */
     void remove(String key) throws IOException;
+
+    /**
+     * Removes {@code keys} in the order given (children before parents), for the garbage collector: a
+     * key that is gone already (NotFound) or still has a child (FailedPrecondition) is skipped. Returns
+     * how many were removed. Default: {@link #remove} one by one; a store may do all in one transaction.
+     */
+    default int removeAll(List<String> keys) throws IOException {
+        int removed = 0;
+        for (String k : keys) {
+            try {
+                remove(k);
+                removed++;
+            } catch (ContainerdException e) {
+                if (!e.is(ErrorKind.NOT_FOUND) && !e.is(ErrorKind.FAILED_PRECONDITION)) throw e;
+            }
+        }
+        return removed;
+    }
 
     /** Calls {@code fn} for each snapshot matching any of {@code filters} (all when empty), by name order. */
     void walk(Consumer<Info> fn, List<String> filters) throws IOException;

@@ -306,6 +306,23 @@ public abstract class SnapshotterSuite {
         inMount(sn.mounts("keep"), r -> assertThat(r.resolve("f")).hasContent("x"));
     }
 
+    @Test
+    void removeAllSkipsMissingAndParentsStillInUse() throws Exception {
+        layer("base", "", r -> write(r.resolve("f"), "x"));
+        layer("mid", "base", r -> write(r.resolve("g"), "y"));
+        sn.prepare("leaf", "mid", Map.of());
+        sn.prepare("keep", "base", Map.of());
+        long before = countSnapshotDirs(root);
+        // children first, as the collector orders them; "base" still has "keep", "nope" never existed
+        assertThat(sn.removeAll(List.of("leaf", "nope", "mid", "base"))).isEqualTo(2);
+        List<String> left = new java.util.ArrayList<>();
+        sn.walk(i -> left.add(i.name()), List.of());
+        assertThat(left).containsExactly("base", "keep");
+        sn.cleanup();
+        assertThat(countSnapshotDirs(root)).isEqualTo(before - 2);
+        inMount(sn.mounts("keep"), r -> assertThat(r.resolve("f")).hasContent("x"));
+    }
+
     /** Whether an active's usage counts only its own changes (not native, whose snapshots are full copies). */
     protected boolean usageIsOwnChangesOnly() {
         return true;

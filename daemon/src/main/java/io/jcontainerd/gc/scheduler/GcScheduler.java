@@ -219,7 +219,9 @@ public final class GcScheduler implements AutoCloseable {
                 lastCollection = last;
                 if (!closed) schedule(retry);
             } else {
-                LOG.log(Level.DEBUG, "garbage collected in {0}", stats.elapsed());
+                if (LOG.isLoggable(Level.DEBUG)) {
+                    LOG.log(Level.DEBUG, "garbage collected in {0} (backend cleanups {1})", stats.elapsed(), stats.cleanups());
+                }
                 gcTimeNanos += stats.elapsed().toNanos();
                 collections++;
                 triggered = false;

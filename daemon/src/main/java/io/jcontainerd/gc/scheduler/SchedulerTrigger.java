@@ -4,6 +4,7 @@ import io.jcontainerd.errdefs.ContainerdException;
 import io.jcontainerd.errdefs.ErrorKind;
 import io.jcontainerd.gc.GarbageCollector;
 import io.jcontainerd.gc.GcStats;
+import io.jcontainerd.gc.Node;
 import io.jcontainerd.metadata.GcTrigger;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -47,6 +48,13 @@ public final class SchedulerTrigger implements GcTrigger {
     @Override
     public void dirty() {
         collector.markAllDirty();
+        scheduler.deletionOccurred();
+    }
+
+    /** A committed snapshot Remove: only that snapshotter's backend cleanup becomes pending. */
+    @Override
+    public void snapshotRemoved(String namespace, String snapshotter, String key) {
+        collector.markDirty(Node.snapshot(namespace, snapshotter, key));
         scheduler.deletionOccurred();
     }
 

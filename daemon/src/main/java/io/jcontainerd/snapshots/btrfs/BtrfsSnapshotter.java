@@ -211,7 +211,7 @@ public final class BtrfsSnapshotter implements Snapshotter {
 
     @Override
     public void cleanup() throws IOException {
-        List<Path> orphans = store.update(tx -> {
+        List<Path> orphans = store.exclusive(tx -> {
             Set<String> ids = tx.idMap().keySet();
             List<Path> out = new ArrayList<>();
             for (String d : List.of("active", "view", "snapshots")) out.addAll(Dirs.unknownEntries(root.resolve(d), ids));

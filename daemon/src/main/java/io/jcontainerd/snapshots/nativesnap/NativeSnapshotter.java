@@ -124,7 +124,7 @@ public final class NativeSnapshotter implements Snapshotter {
 
     @Override
     public void cleanup() throws IOException {
-        for (Path p : store.update(tx -> Dirs.unknownEntries(snapshotsDir, tx.idMap().keySet()))) Dirs.removeOrphan(p);
+        for (Path p : store.exclusive(tx -> Dirs.unknownEntries(snapshotsDir, tx.idMap().keySet()))) Dirs.removeOrphan(p);
     }
 
     private List<Mount> createSnapshot(Kind kind, String key, String parent, Map<String, String> labels) throws IOException {

@@ -121,15 +121,23 @@ public final class MetaStore implements AutoCloseable {
 
     /** Runs {@code work} in a write transaction: all of it commits, or none of it. */
     public <T> T update(Work<T> work) throws IOException {
-        return run(writer, writeLock, true, work);
+        return run(writer, writeLock, true, true, work);
+    }
+
+    /**
+     * Runs {@code work} holding the write lock, then rolls back (nothing to commit or sync): for scans
+     * that must not interleave with writers, such as a cleanup's search for orphaned directories.
+     */
+    public <T> T exclusive(Work<T> work) throws IOException {
+        return run(writer, writeLock, true, false, work);
     }
 
     /** Runs {@code work} against a consistent read-only view of the last commit. */
     public <T> T view(Work<T> work) throws IOException {
-        return run(reader, readLock, false, work);
+        return run(reader, readLock, false, false, work);
     }
 
-    private <T> T run(SqliteConnection c, ReentrantLock lock, boolean write, Work<T> work) throws IOException {
+    private <T> T run(SqliteConnection c, ReentrantLock lock, boolean write, boolean commit, Work<T> work) throws IOException {
         lock.lock();
         try {
             // IMMEDIATE takes the write lock up front, so a write never fails half-way on a busy database
@@ -137,9 +145,9 @@ public final class MetaStore implements AutoCloseable {
             boolean ok = false;
             try {
                 T result = work.run(new Tx(c));
-                c.exec(write ? "COMMIT" : "ROLLBACK");
+                c.exec(commit ? "COMMIT" : "ROLLBACK");
                 ok = true;
-                if (write) walSync.sync();
+                if (commit) walSync.sync();
                 return result;
             } finally {
                 if (!ok) {
