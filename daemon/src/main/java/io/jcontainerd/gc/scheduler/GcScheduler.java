@@ -58,6 +58,12 @@ public final class GcScheduler implements AutoCloseable {
     private long collections;
     private boolean triggered;
     private int deletions;
+    /**
+     * Deletions committed while a collection runs. containerd drops such events (its collection holds the
+     * database for its whole run, so they predate its mark); ours cleans backends after releasing the
+     * database, so a deletion can land after the sweep and must count for the next collection.
+     */
+    private int deletionsDuringCollection;
     private int mutations;
     private boolean dirty; // a deletion happened since the last collection started (containerd's db.dirty)
     private boolean collecting;
@@ -158,7 +164,10 @@ public final class GcScheduler implements AutoCloseable {
     // containerd's event handling: count, then schedule if a threshold says so and nothing is due sooner
     private void event(boolean mutation, boolean dirtyEvent) {
         if (closed) return;
-        if (collecting) return; // predates the running collection's end: containerd drops it
+        if (collecting) {
+            if (dirtyEvent) deletionsDuringCollection++;
+            return;
+        }
         if (dirtyEvent) deletions++;
         if (mutation) mutations++;
         else triggered = true;
@@ -212,8 +221,11 @@ public final class GcScheduler implements AutoCloseable {
         synchronized (lock) {
             collecting = false;
             Instant last = clock.instant();
+            int lateDeletions = deletionsDuringCollection;
+            deletionsDuringCollection = 0;
             if (error != null) {
                 dirty |= wasDirty;
+                deletions += lateDeletions;
                 Duration retry = lastCollection == null || due == null ? SECOND
                         : Duration.between(lastCollection, due).plus(SECOND);
                 lastCollection = last;
@@ -225,7 +237,7 @@ public final class GcScheduler implements AutoCloseable {
                 gcTimeNanos += stats.elapsed().toNanos();
                 collections++;
                 triggered = false;
-                deletions = 0;
+                deletions = lateDeletions;
                 mutations = 0;
                 if (pauseThreshold > 0.0) {
                     double avg = (double) gcTimeNanos / collections;
