@@ -131,16 +131,20 @@ public final class Bench {
         Map<Target, List<Sample>> samples = new LinkedHashMap<>();
         for (Target t : targets) samples.put(t, new ArrayList<>());
         System.out.printf("warm-up round (discarded), then %d alternating runs, %d ms idle before RSS%n", n, idleMs);
-        for (Target t : targets) bench.runOnce(t);
-        for (int i = 0; i < n; i++) {
-            for (Target t : targets) {
-                Sample s = bench.runOnce(t);
-                samples.get(t).add(s);
-                System.out.printf("  run %2d %-14s boot %7.1f ms (socket at %7.1f ms, %d calls, cpu %7.1f ms)  rss %5.1f MiB  anon %5.1f MiB%n",
-                        i + 1, t.name(), s.bootMs(), s.socketMs(), s.attempts(), s.bootCpuMs(), s.rssMiB(), s.anonMiB());
+        try {
+            for (Target t : targets) bench.runOnce(t);
+            for (int i = 0; i < n; i++) {
+                for (Target t : targets) {
+                    Sample s = bench.runOnce(t);
+                    samples.get(t).add(s);
+                    System.out.printf("  run %2d %-14s boot %7.1f ms (socket at %7.1f ms, %d calls, cpu %7.1f ms)  rss %5.1f MiB  anon %5.1f MiB%n",
+                            i + 1, t.name(), s.bootMs(), s.socketMs(), s.attempts(), s.bootCpuMs(), s.rssMiB(), s.anonMiB());
+                }
             }
+        } finally {
+            // the loop's thread is not a daemon: a failed run must not leave the benchmark hanging
+            bench.loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         }
-        bench.loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         for (Target t : targets) {
             if (t != containerd) report(t.name(), samples.get(t), containerd == null ? null : samples.get(containerd));
         }
