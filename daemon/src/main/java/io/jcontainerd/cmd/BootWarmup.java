@@ -1,17 +1,15 @@
 package io.jcontainerd.cmd;
 
 import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
-import io.jcontainerd.sys.Libc;
 
 /**
  * Start-up work that every boot does anyway, begun on a second thread at the top of the boot so that
- * it overlaps the main thread's signals, config, directories and first plugins: linking the libc
- * downcalls (FFM generates a stub class per call shape, ~5 ms each: the overlayfs probe mounts, the
- * databases stat and fdatasync their WAL), loading SQLite's native library, and loading Netty's epoll
- * transport. It is class initialization and harmless syscalls only: whichever thread gets to a class
+ * it overlaps the main thread's signals, config, directories and first plugins: loading SQLite's native
+ * library, the driver's per-connection date format (whose first use loads the JDK's calendar and locale
+ * data) and Netty's epoll transport. It is class initialization only: whichever thread gets to a class
  * first initializes it and the other waits for it, so outcomes and logs are those of a serial boot.
  * Steps are in the order the boot needs them. Failures are ignored here; the boot itself meets and
- * reports them.
+ * reports them. (No libc downcalls any more: nothing on the boot path links FFM.)
  */
 final class BootWarmup {
     private BootWarmup() {}
@@ -28,9 +26,9 @@ final class BootWarmup {
     }
 
     private static void run() {
-        step(() -> Libc.statfsType("/"));               // mount(2), umount2(2), statfs(2): the overlayfs probe
         step(org.sqlite.SQLiteJDBCLoader::initialize);  // the first snapshotter store opens SQLite
-        step(() -> Libc.lstat("/"));                    // statx(2), open(2), fdatasync(2): WAL syncs
+        step(org.sqlite.SQLiteConfig::new);             // every connection's config builds a date format: the
+                                                        // first one sets up the JDK's locale data (~20 ms)
         step(Epoll::ensureAvailability);                // the gRPC listener's transport
     }
 

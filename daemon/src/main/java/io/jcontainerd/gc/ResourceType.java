@@ -19,6 +19,18 @@ public record ResourceType(String name) {
         Objects.requireNonNull(name, "name");
     }
 
+    // written out: a record's generated equals/hashCode bootstrap method handles on first use, at every
+    // boot (the collector's maps are keyed by type)
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ResourceType t && t.name.equals(name);
+    }
+
+    @Override
+    public int hashCode() {
+        return name.hashCode();
+    }
+
     @Override
     public String toString() {
         return name;

@@ -39,6 +39,24 @@ class WalSyncTest {
     }
 
     @Test
+    void anInterruptedCallerStillSyncsAndKeepsItsInterrupt() throws Exception {
+        Path db = dir.resolve("i.db");
+        Path wal = dir.resolve("i.db-wal");
+        Files.writeString(wal, "data");
+        try (WalSync sync = new WalSync(db)) {
+            sync.sync();
+            Thread.currentThread().interrupt();
+            try {
+                assertThatCode(sync::sync).doesNotThrowAnyException();
+                assertThat(Thread.currentThread().isInterrupted()).isTrue();
+            } finally {
+                Thread.interrupted();
+            }
+            assertThatCode(sync::sync).doesNotThrowAnyException(); // and the next sync has a working channel
+        }
+    }
+
+    @Test
     void aReplacedWalIsReopened() throws Exception {
         Path db = dir.resolve("r.db");
         Path wal = dir.resolve("r.db-wal");

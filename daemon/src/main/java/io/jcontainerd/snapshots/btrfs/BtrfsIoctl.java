@@ -45,10 +45,6 @@ final class BtrfsIoctl {
     static final long SNAP_DESTROY = iow(15, ARGS_SIZE);
     static final long INO_LOOKUP = iowr(18, ARGS_SIZE);
 
-    static boolean isBtrfs(Path p) throws IOException {
-        return Libc.statfsType(p.toString()) == BTRFS_SUPER_MAGIC;
-    }
-
     /** Creates an empty subvolume at {@code target}. */
     static void create(Path target) throws IOException {
         try (Arena arena = Arena.ofConfined()) {

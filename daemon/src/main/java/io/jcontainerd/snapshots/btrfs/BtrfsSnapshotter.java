@@ -52,7 +52,8 @@ public final class BtrfsSnapshotter implements Snapshotter {
         Dirs.createWithMode(root, "rwx------");
         Path abs = root.toAbsolutePath().normalize();
         MountInfo.Entry mnt = MountInfo.lookup(abs.toRealPath());
-        if (!BtrfsIoctl.isBtrfs(abs)) {
+        // the mount table's type, as containerd's plugin decides (no statfs(2), so no FFM linking at boot)
+        if (!mnt.fsType().equals("btrfs")) {
             throw new NotBtrfsException("path " + abs + " (" + mnt.fsType()
                     + ") must be a btrfs filesystem to be used with the btrfs snapshotter");
         }

@@ -1,7 +1,7 @@
 package io.jcontainerd.snapshots.overlay;
 
 import io.jcontainerd.mount.Mount;
-import io.jcontainerd.mount.Mounts;
+import io.jcontainerd.mount.MountCheck;
 import io.jcontainerd.snapshots.Dirs;
 import io.jcontainerd.sys.Libc;
 import java.io.IOException;
@@ -25,11 +25,11 @@ final class OverlaySupport {
             Dirs.createWithMode(root, "rwx------");
             td = Files.createTempDirectory(root, "multiple-lowerdir-check");
             for (String d : List.of("lower1", "lower2", "upper", "work", "merged")) Files.createDirectory(td.resolve(d));
-            Path merged = td.resolve("merged");
-            Mounts.mount(Mount.of("overlay", "overlay", List.of("lowerdir=" + td.resolve("lower2") + ":" + td.resolve("lower1")
-                    + ",upperdir=" + td.resolve("upper") + ",workdir=" + td.resolve("work"))), merged);
-            Mounts.unmountAll(merged, 0);
-            return null;
+            // a real mount, in a throwaway mount namespace (MountCheck: no FFM linking at boot)
+            String failure = MountCheck.tryMount(Mount.of("overlay", "overlay", List.of("lowerdir=" + td.resolve("lower2")
+                    + ":" + td.resolve("lower1") + ",upperdir=" + td.resolve("upper") + ",workdir=" + td.resolve("work"))),
+                    td.resolve("merged"));
+            return failure == null ? null : "failed to mount overlay: " + failure;
         } catch (IOException | RuntimeException e) {
             return "failed to mount overlay: " + e.getMessage();
         } finally {

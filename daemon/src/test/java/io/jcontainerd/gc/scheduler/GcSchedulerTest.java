@@ -274,6 +274,20 @@ class GcSchedulerTest {
     }
 
     @Test
+    void pauseThresholdPrintsAsGoPrintsAFloat64() {
+        assertThat(GcScheduler.goSprint(0)).isEqualTo("0");
+        assertThat(GcScheduler.goSprint(0.5)).isEqualTo("0.5");
+        assertThat(GcScheduler.goSprint(0.02)).isEqualTo("0.02");
+        assertThat(GcScheduler.goSprint(0.125)).isEqualTo("0.125");
+        assertThat(GcScheduler.goSprint(0.1 + 0.2)).isEqualTo("0.30000000000000004");
+        assertThat(GcScheduler.goSprint(0.001)).isEqualTo("0.001");
+        assertThat(GcScheduler.goSprint(0.0001)).isEqualTo("0.0001");
+        assertThat(GcScheduler.goSprint(0.00001)).isEqualTo("1e-05");
+        assertThat(GcScheduler.goSprint(0.000015)).isEqualTo("1.5e-05");
+        assertThat(GcScheduler.goSprint(2.5e-12)).isEqualTo("2.5e-12");
+    }
+
+    @Test
     void configKeysAndDefaultsAreContainerds() {
         assertThat(ConfigDecoder.encode(SchedulerConfig.defaults())).containsExactly(
                 Map.entry("pause_threshold", 0.02), Map.entry("deletion_threshold", 0L),
