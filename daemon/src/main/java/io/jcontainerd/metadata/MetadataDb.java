@@ -38,16 +38,6 @@ public final class MetadataDb implements AutoCloseable {
     private final WalSync walSync;
     // SQLite has one writer; one connection guarded by a lock keeps transactions serial and simple.
     private final ReentrantLock txLock = new ReentrantLock();
-    /**
-     * Connections for read transactions, opened on first use (up to {@link #READERS}): WAL lets readers
-     * run beside the writer, so a view never queues behind a write's fdatasync or a collection, as bbolt's
-     * readers don't. Writes keep the one write connection and its lock.
-     */
-    private final java.util.concurrent.BlockingQueue<SqliteConnection> idleReaders = new java.util.concurrent.LinkedBlockingQueue<>();
-    private final java.util.concurrent.Semaphore readerSlots = new java.util.concurrent.Semaphore(READERS);
-    private final List<SqliteConnection> readers = new CopyOnWriteArrayList<>();
-    private volatile boolean closed;
-    static final int READERS = 4;
     private final Clock clock;
     private final List<NamespaceStore.Occupancy> occupancy = new CopyOnWriteArrayList<>();
     private volatile MetadataContent content;
@@ -206,47 +196,9 @@ public final class MetadataDb implements AutoCloseable {
         }
     }
 
-    /** Runs {@code work} against a consistent view (a read transaction beside any writer). */
+    /** Runs {@code work} against a consistent view. */
     public <T> T view(TxWork<T> work) {
-        // inside a write transaction of this thread, its own (uncommitted) state is the consistent view
-        if (txLock.isHeldByCurrentThread()) {
-            try {
-                return work.run(conn);
-            } catch (SQLException e) {
-                throw new IllegalStateException("metadata database: " + e.getMessage(), e);
-            }
-        }
-        readerSlots.acquireUninterruptibly();
-        SqliteConnection r = null;
-        try {
-            r = idleReaders.poll();
-            if (r == null) r = openReader();
-            r.exec("BEGIN");
-            try {
-                return work.run(r);
-            } finally {
-                r.exec("COMMIT"); // a read transaction: ends the snapshot, writes nothing
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException("metadata database: " + e.getMessage(), e);
-        } finally {
-            if (r != null) idleReaders.add(r);
-            readerSlots.release();
-        }
-    }
-
-    private SqliteConnection openReader() throws SQLException {
-        if (closed) throw new IllegalStateException("metadata database: closed");
-        SqliteConnection r = SqliteConnection.open(file);
-        try (Statement st = r.createStatement()) {
-            st.execute("PRAGMA query_only=ON");
-            st.execute("PRAGMA busy_timeout=5000");
-        } catch (SQLException e) {
-            r.close();
-            throw e;
-        }
-        readers.add(r);
-        return r;
+        return inTransaction(work, false);
     }
 
     private <T> T inTransaction(TxWork<T> work, boolean write) {
@@ -314,9 +266,6 @@ public final class MetadataDb implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        closed = true;
-        readerSlots.acquireUninterruptibly(READERS); // every view has finished
-        for (SqliteConnection r : readers) r.close();
         txLock.lock();
         try {
             conn.close();
