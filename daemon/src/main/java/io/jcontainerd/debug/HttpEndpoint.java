@@ -248,11 +248,12 @@ public final class HttpEndpoint implements AutoCloseable {
             try (Watchdog _ = new Watchdog(WRITE_TIMEOUT, c)) {
                 write(c, response, head);
             }
-            // half-close and drain what the client still sends, so unread input doesn't turn our close into a reset
+            // half-close and drain what the client still sends (bounded by LINGER and 1 MiB), so unread input
+            // such as the body of a refused POST does not turn our close into a reset
             try (Watchdog _ = new Watchdog(LINGER, c)) {
                 c.shutdownOutput();
                 ByteBuffer sink = ByteBuffer.allocate(4096);
-                for (int total = 0; total < 64 * 1024 && c.read(sink) >= 0; sink.clear()) {
+                for (int total = 0; total < 1024 * 1024 && c.read(sink) >= 0; sink.clear()) {
                     total += sink.position();
                 }
             }
