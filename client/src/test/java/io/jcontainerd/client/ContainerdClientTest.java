@@ -33,16 +33,7 @@ class ContainerdClientTest {
     static void start() throws Exception {
         // snapshots and blobs made here hold no lease; automatic collections (which would rightly take
         // them) are kept out of the way so the tests see what they just created
-        daemon = DaemonProcess.start("""
-                version = 2
-                [plugins."io.containerd.gc.v1.scheduler"]
-                  startup_delay = "0s"
-                  deletion_threshold = 1000000
-                  mutation_threshold = 1000000
-                  # after an explicit collection the scheduler re-checks every interval (average pause /
-                  # pause_threshold) and collects if anything was deleted meanwhile: push that out too
-                  pause_threshold = 0.00001
-                """);
+        daemon = DaemonProcess.start(DaemonProcess.WITHOUT_AUTOMATIC_GC);
         client = ContainerdClient.connect(daemon.address(), "core");
     }
 

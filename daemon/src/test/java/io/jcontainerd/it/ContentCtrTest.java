@@ -34,16 +34,7 @@ class ContentCtrTest {
         // collection runs, which a deletion or enough mutations in another test would schedule. This
         // class checks what ingest leaves visible, so automatic collections are kept out of its way
         // (explicit ones, e.g. `leases rm --sync`, still run); GcCtrTest covers collection itself.
-        daemon = DaemonProcess.start("""
-                version = 2
-                [plugins."io.containerd.gc.v1.scheduler"]
-                  startup_delay = "0s"
-                  deletion_threshold = 1000000
-                  mutation_threshold = 1000000
-                  # after an explicit collection the scheduler re-checks every interval (average pause /
-                  # pause_threshold) and collects if anything was deleted meanwhile: push that out too
-                  pause_threshold = 0.00001
-                """);
+        daemon = DaemonProcess.start(DaemonProcess.WITHOUT_AUTOMATIC_GC);
         work = Files.createTempDirectory(Path.of("/tmp"), "jcdc");
     }
 

@@ -58,6 +58,20 @@ public final class DaemonProcess implements AutoCloseable {
               shim_binary = "containerd-shim-runc-v2"
             """;
 
+    /**
+     * {@link #DEFAULT_CONFIG} with no automatic collections: for tests that check objects nothing references
+     * (ctr 1.6 keeps no lease on what `content ingest` or `snapshots prepare` made). No start-up collection,
+     * thresholds out of reach, and after an explicit one (e.g. `leases rm --sync`) the scheduler's periodic
+     * re-check (average pause / pause_threshold) pushed out of the test's way.
+     */
+    public static final String WITHOUT_AUTOMATIC_GC = DEFAULT_CONFIG + """
+            [plugins."io.containerd.gc.v1.scheduler"]
+              startup_delay = "0s"
+              deletion_threshold = 1000000
+              mutation_threshold = 1000000
+              pause_threshold = 0.00001
+            """;
+
     /** A daemon with {@link #DEFAULT_CONFIG}. */
     public static DaemonProcess start() throws IOException {
         return start(DEFAULT_CONFIG);

@@ -33,16 +33,7 @@ class JctrRunTest {
 
     @BeforeAll
     static void start() throws Exception {
-        daemon = DaemonProcess.start("""
-                version = 2
-                [plugins."io.containerd.gc.v1.scheduler"]
-                  startup_delay = "0s"
-                  deletion_threshold = 1000000
-                  mutation_threshold = 1000000
-                  # after an explicit collection the scheduler re-checks every interval (average pause /
-                  # pause_threshold) and collects if anything was deleted meanwhile: push that out too
-                  pause_threshold = 0.00001
-                """);
+        daemon = DaemonProcess.start(DaemonProcess.WITHOUT_AUTOMATIC_GC);
         tmp = Files.createTempDirectory("jctr-run");
         String tar = TestImages.busybox().resolve("busybox-docker.tar").toString();
         for (String ns : List.of("run", "ctrx")) jctr(ns, null, "images", "import", tar).ok();

@@ -24,16 +24,7 @@ class JctrTest {
     static void start() throws Exception {
         // jctr, like ctr 1.6, holds no lease on snapshots and blobs it makes; automatic collections are
         // kept out of the way so the commands see what they just created
-        daemon = DaemonProcess.start("""
-                version = 2
-                [plugins."io.containerd.gc.v1.scheduler"]
-                  startup_delay = "0s"
-                  deletion_threshold = 1000000
-                  mutation_threshold = 1000000
-                  # after an explicit collection the scheduler re-checks every interval (average pause /
-                  # pause_threshold) and collects if anything was deleted meanwhile: push that out too
-                  pause_threshold = 0.00001
-                """);
+        daemon = DaemonProcess.start(DaemonProcess.WITHOUT_AUTOMATIC_GC);
         registry = Registry.start();
         TestImages.push(registry.host(), "library/busybox:latest");
     }
