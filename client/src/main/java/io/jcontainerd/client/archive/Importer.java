@@ -1,5 +1,6 @@
 package io.jcontainerd.client.archive;
 
+import io.jcontainerd.client.FieldPaths;
 import io.jcontainerd.client.ClientException;
 import io.jcontainerd.client.ContainerdClient;
 import io.jcontainerd.client.ContentClient;
@@ -295,7 +296,7 @@ public final class Importer {
             labels.put(key, c.digest());
         }
         if (!labels.isEmpty()) {
-            content.update(d.digest(), labels, labels.keySet().stream().map(k -> "labels." + k).toArray(String[]::new));
+            content.update(d.digest(), labels, FieldPaths.labels(labels.keySet()));
         }
         for (Descriptor c : children) {
             if (MediaTypes.isIndex(c.mediaType()) || MediaTypes.isManifest(c.mediaType())) labelTree(c, false);

@@ -1,5 +1,6 @@
 package io.jcontainerd.client.cli;
 
+import io.jcontainerd.client.FieldPaths;
 import com.google.protobuf.Any;
 import io.jcontainerd.client.ClientException;
 import io.jcontainerd.client.ContainerdClient;
@@ -246,7 +247,7 @@ final class ContainersCmd extends Misc.Group {
             var update = new ContainersClient.Container(id, set, c.image(), c.runtime(), c.runtimeOptions(), c.spec(),
                     c.snapshotter(), c.snapshotKey(), null, null, c.extensions());
             ContainersClient.Container r = client().containers().update(update,
-                    l.keySet().stream().map(k -> "labels." + k).toArray(String[]::new));
+                    FieldPaths.labels(l.keySet()));
             out().println(String.join(",", new TreeMap<>(r.labels()).entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList()));
         }
     }

@@ -1,5 +1,6 @@
 package io.jcontainerd.client.cli;
 
+import io.jcontainerd.client.FieldPaths;
 import io.jcontainerd.client.ClientException;
 import io.jcontainerd.client.ContainerdClient;
 import io.jcontainerd.client.ContentClient;
@@ -379,7 +380,7 @@ final class ImagesCmd extends Misc.Group {
             Map<String, String> set = new LinkedHashMap<>(all);
             set.values().removeIf(String::isEmpty);
             ImagesClient.Image img = client().images().get(name);
-            String[] fields = replaceAll ? new String[] {"labels"} : all.keySet().stream().map(k -> "labels." + k).toArray(String[]::new);
+            String[] fields = replaceAll ? new String[] {"labels"} : FieldPaths.labels(all.keySet());
             ImagesClient.Image updated = client().images().update(new ImagesClient.Image(name, set, img.target(), null, null), fields);
             out().println(Table.labels(updated.labels()));
         }

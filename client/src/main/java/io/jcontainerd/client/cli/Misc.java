@@ -1,5 +1,6 @@
 package io.jcontainerd.client.cli;
 
+import io.jcontainerd.client.FieldPaths;
 import com.google.protobuf.Descriptors;
 import com.google.protobuf.DynamicMessage;
 import com.google.protobuf.InvalidProtocolBufferException;
@@ -197,9 +198,10 @@ final class Misc {
 
             @Override
             void run() {
-                Map<String, String> l = Jctr.labels(labels);
-                l.values().removeIf(String::isEmpty);
-                client().namespaces().update(name, l, Jctr.labels(labels).keySet().stream().map(k -> "labels." + k).toArray(String[]::new));
+                Map<String, String> all = Jctr.labels(labels);
+                Map<String, String> set = new LinkedHashMap<>(all);
+                set.values().removeIf(String::isEmpty);
+                client().namespaces().update(name, set, FieldPaths.labels(all.keySet()));
             }
         }
     }
@@ -307,7 +309,7 @@ final class Misc {
                 Map<String, String> all = Jctr.labels(labels);
                 Map<String, String> set = new LinkedHashMap<>(all);
                 set.values().removeIf(String::isEmpty);
-                client().content().update(digest, set, all.keySet().stream().map(k -> "labels." + k).toArray(String[]::new));
+                client().content().update(digest, set, FieldPaths.labels(all.keySet()));
             }
         }
     }
@@ -596,7 +598,7 @@ final class Misc {
                 Map<String, String> all = Jctr.labels(labels);
                 Map<String, String> set = new LinkedHashMap<>(all);
                 set.values().removeIf(String::isEmpty);
-                sn().update(key, set, all.keySet().stream().map(k -> "labels." + k).toArray(String[]::new));
+                sn().update(key, set, FieldPaths.labels(all.keySet()));
             }
         }
 

@@ -1,5 +1,6 @@
 package io.jcontainerd.client.images;
 
+import io.jcontainerd.client.FieldPaths;
 import io.grpc.Status;
 import io.jcontainerd.client.ClientException;
 import io.jcontainerd.client.ContainerdClient;
@@ -248,7 +249,7 @@ public final class ImagePuller {
     private void labelChildren(Descriptor parent, List<Descriptor> children) {
         Map<String, String> labels = childLabels(children);
         if (labels.isEmpty()) return;
-        content.update(parent.digest(), labels, labels.keySet().stream().map(k -> "labels." + k).toArray(String[]::new));
+        content.update(parent.digest(), labels, FieldPaths.labels(labels.keySet()));
     }
 
     /** Adds this repository to the blob's distribution source label (sorted, no duplicates). */
