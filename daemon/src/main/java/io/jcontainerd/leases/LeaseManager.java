@@ -98,7 +98,7 @@ public final class LeaseManager {
     /** Leases of the namespace matching any of {@code filters} (fields {@code id}, {@code labels.*}), by id. */
     public List<Lease> list(String namespace, List<String> filters) {
         Filter filter = Filter.parseAll(filters);
-        return db.view(tx -> {
+        return db.read(tx -> {
             List<Lease> out = new ArrayList<>();
             try (PreparedStatement ps = tx.prepareStatement("SELECT id, created_at FROM leases WHERE namespace = ? ORDER BY id")) {
                 ps.setString(1, namespace);
@@ -151,7 +151,7 @@ public final class LeaseManager {
 
     /** The lease's resources: blobs, then ingests, then snapshots by snapshotter, each sorted by id. */
     public List<Resource> listResources(String namespace, String id) {
-        return db.view(tx -> {
+        return db.read(tx -> {
             requireLease(tx, namespace, id);
             List<Resource> out = new ArrayList<>();
             try (PreparedStatement ps = tx.prepareStatement("""

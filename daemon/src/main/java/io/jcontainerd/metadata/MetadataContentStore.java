@@ -60,7 +60,7 @@ public final class MetadataContentStore implements ContentStore {
 
     @Override
     public Info info(Digest digest) throws IOException {
-        return db.view(tx -> {
+        return db.read(tx -> {
             Info info = readInfo(tx, digest);
             if (info == null) throw Errdefs.notFound("content digest %s: not found", digest);
             return info;
@@ -106,7 +106,7 @@ public final class MetadataContentStore implements ContentStore {
     public void walk(List<String> filters, WalkFn fn) throws IOException {
         Filter filter = Filter.parseAll(filters);
         // read everything first so the callback runs outside the transaction, as containerd does
-        List<Info> infos = db.view(tx -> {
+        List<Info> infos = db.read(tx -> {
             List<Info> out = new ArrayList<>();
             try (PreparedStatement ps = tx.prepareStatement(
                     "SELECT digest, size, created_at, updated_at FROM content WHERE namespace = ? ORDER BY digest")) {
@@ -147,7 +147,7 @@ public final class MetadataContentStore implements ContentStore {
 
     @Override
     public ReaderAt readerAt(Digest digest) throws IOException {
-        db.view(tx -> {
+        db.read(tx -> {
             if (!blobExists(tx, digest)) throw Errdefs.notFound("content digest %s: not found", digest);
             return null;
         });

@@ -42,6 +42,9 @@ public final class MetadataDb implements AutoCloseable {
     private final List<NamespaceStore.Occupancy> occupancy = new CopyOnWriteArrayList<>();
     private volatile MetadataContent content;
     private volatile GcTrigger gc = GcTrigger.NONE;
+    /** Created on the first {@link #read}: nothing of it exists at boot. */
+    private volatile ReaderPool readers;
+    private volatile boolean closed;
 
     private MetadataDb(Path file, FileChannel lockChannel, FileLock lock, SqliteConnection conn, Clock clock) {
         this.clock = clock;
@@ -196,9 +199,44 @@ public final class MetadataDb implements AutoCloseable {
         }
     }
 
-    /** Runs {@code work} against a consistent view. */
+    /**
+     * Runs {@code work} against a consistent view, exclusive with every write transaction: nothing commits
+     * while it runs. The garbage collector's backend cleanups depend on that (a backend object appears
+     * inside the write transaction that records it); a plain read wants {@link #read}.
+     */
     public <T> T view(TxWork<T> work) {
         return inTransaction(work, false);
+    }
+
+    /** How many read-only connections {@link #read} may hold open. */
+    static final int MAX_READERS = 4;
+
+    /**
+     * Runs read-only {@code work} on a reader connection of its own (SQLite WAL): it waits neither for a
+     * write transaction in progress nor for its fdatasync, and sees the last commit made before it
+     * started (consistent across its statements), never uncommitted changes. That commit may still be
+     * syncing: a read can see a change whose writer has not answered yet, as a concurrent reader may.
+     * For the read-only service paths (Get/List/Info); work that must not interleave with writers
+     * (the GC's backend cleanups) uses {@link #view}. Any attempt to write fails.
+     */
+    public <T> T read(TxWork<T> work) {
+        return readers().read(work);
+    }
+
+    private ReaderPool readers() {
+        ReaderPool r = readers;
+        if (r != null) return r;
+        synchronized (this) {
+            if (closed) throw Errdefs.unavailable("metadata database is closed");
+            if (readers == null) readers = new ReaderPool(file, Schema.MIGRATIONS.getLast().version(), MAX_READERS);
+            return readers;
+        }
+    }
+
+    /** How many reader connections are open, for tests. */
+    int readerConnections() {
+        ReaderPool r = readers;
+        return r == null ? 0 : r.openConnections();
     }
 
     private <T> T inTransaction(TxWork<T> work, boolean write) {
@@ -266,6 +304,13 @@ public final class MetadataDb implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
+        ReaderPool r;
+        synchronized (this) {
+            closed = true;
+            r = readers;
+        }
+        // readers first: the writer, closing last, checkpoints the WAL into the database
+        if (r != null) r.close();
         txLock.lock();
         try {
             conn.close();

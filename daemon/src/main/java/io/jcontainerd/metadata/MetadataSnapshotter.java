@@ -235,7 +235,7 @@ public final class MetadataSnapshotter {
 
         @Override
         public Info stat(String key) throws IOException {
-            return db.view(tx -> info(tx, require(tx, ns, key)));
+            return db.read(tx -> info(tx, require(tx, ns, key)));
         }
 
         @Override
@@ -355,7 +355,7 @@ public final class MetadataSnapshotter {
         @Override
         public void walk(Consumer<Info> fn, List<String> filters) throws IOException {
             Filter filter = Filter.parseAll(filters);
-            List<Info> infos = db.view(tx -> {
+            List<Info> infos = db.read(tx -> {
                 List<Row> rows = new ArrayList<>();
                 try (PreparedStatement ps = tx.prepareStatement("SELECT id, key, backend_key, parent, kind, created_at, updated_at "
                         + "FROM snapshots WHERE namespace = ? AND snapshotter = ? ORDER BY key")) {

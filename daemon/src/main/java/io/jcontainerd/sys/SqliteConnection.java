@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
 import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteOpenMode;
 import org.sqlite.jdbc4.JDBC4Connection;
 import org.sqlite.jdbc4.JDBC4PreparedStatement;
 
@@ -36,9 +37,23 @@ public final class SqliteConnection extends JDBC4Connection {
 
     /** Opens (creating if needed) the database in {@code file}, in auto-commit mode. */
     public static SqliteConnection open(Path file) throws SQLException {
+        return new SqliteConnection(file, properties());
+    }
+
+    /**
+     * Opens the existing database in {@code file} read-only ({@code SQLITE_OPEN_READONLY}): a WAL reader
+     * beside a writing connection, which any attempt to write fails with {@code SQLITE_READONLY}.
+     */
+    public static SqliteConnection openReadOnly(Path file) throws SQLException {
+        Properties p = properties();
+        p.setProperty(SQLiteConfig.Pragma.OPEN_MODE.pragmaName, Integer.toString(SQLiteOpenMode.READONLY.flag));
+        return new SqliteConnection(file, p);
+    }
+
+    private static Properties properties() {
         Properties p = new Properties();
         p.setProperty(SQLiteConfig.Pragma.JDBC_GET_GENERATED_KEYS.pragmaName, "false");
-        return new SqliteConnection(file, p);
+        return p;
     }
 
     @Override

@@ -41,7 +41,7 @@ public final class ContainersService extends ContainersGrpc.ContainersImplBase i
     @Override
     public void get(GetContainerRequest req, StreamObserver<GetContainerResponse> out) {
         String ns = Namespaces.required();
-        Container c = db.view(tx -> db.containers(tx, ns).get(req.getId()));
+        Container c = db.read(tx -> db.containers(tx, ns).get(req.getId()));
         out.onNext(GetContainerResponse.newBuilder().setContainer(c).build());
         out.onCompleted();
     }
@@ -50,7 +50,7 @@ public final class ContainersService extends ContainersGrpc.ContainersImplBase i
     public void list(ListContainersRequest req, StreamObserver<ListContainersResponse> out) {
         String ns = Namespaces.required();
         Filter filter = Filter.parseAll(req.getFiltersList());
-        List<Container> all = db.view(tx -> db.containers(tx, ns).list(filter));
+        List<Container> all = db.read(tx -> db.containers(tx, ns).list(filter));
         out.onNext(ListContainersResponse.newBuilder().addAllContainers(all).build());
         out.onCompleted();
     }
@@ -60,7 +60,7 @@ public final class ContainersService extends ContainersGrpc.ContainersImplBase i
     public void listStream(ListContainersRequest req, StreamObserver<ListContainerMessage> out) {
         String ns = Namespaces.required();
         Filter filter = Filter.parseAll(req.getFiltersList());
-        List<Container> all = db.view(tx -> db.containers(tx, ns).list(filter));
+        List<Container> all = db.read(tx -> db.containers(tx, ns).list(filter));
         for (Container c : all) out.onNext(ListContainerMessage.newBuilder().setContainer(c).build());
         out.onCompleted();
     }

@@ -42,7 +42,7 @@ public final class ImagesService extends ImagesGrpc.ImagesImplBase implements Gr
     @Override
     public void get(GetImageRequest req, StreamObserver<GetImageResponse> out) {
         String ns = Namespaces.required();
-        Image img = db.view(tx -> db.images(tx, ns).get(req.getName()));
+        Image img = db.read(tx -> db.images(tx, ns).get(req.getName()));
         out.onNext(GetImageResponse.newBuilder().setImage(toProto(img)).build());
         out.onCompleted();
     }
@@ -51,7 +51,7 @@ public final class ImagesService extends ImagesGrpc.ImagesImplBase implements Gr
     public void list(ListImagesRequest req, StreamObserver<ListImagesResponse> out) {
         String ns = Namespaces.required();
         Filter filter = Filter.parseAll(req.getFiltersList());
-        List<Image> images = db.view(tx -> db.images(tx, ns).list(filter));
+        List<Image> images = db.read(tx -> db.images(tx, ns).list(filter));
         ListImagesResponse.Builder resp = ListImagesResponse.newBuilder();
         images.forEach(i -> resp.addImages(toProto(i)));
         out.onNext(resp.build());

@@ -42,7 +42,7 @@ public final class NamespacesService extends NamespacesGrpc.NamespacesImplBase i
 
     @Override
     public void get(GetNamespaceRequest req, StreamObserver<GetNamespaceResponse> out) {
-        Map<String, String> labels = db.view(tx -> db.namespaces(tx).labels(req.getName()));
+        Map<String, String> labels = db.read(tx -> db.namespaces(tx).labels(req.getName()));
         out.onNext(GetNamespaceResponse.newBuilder()
                 .setNamespace(Namespace.newBuilder().setName(req.getName()).putAllLabels(labels)).build());
         out.onCompleted();
@@ -52,7 +52,7 @@ public final class NamespacesService extends NamespacesGrpc.NamespacesImplBase i
     public void list(ListNamespacesRequest req, StreamObserver<ListNamespacesResponse> out) {
         Filter filter = Filter.parse(req.getFilter());
         ListNamespacesResponse.Builder resp = ListNamespacesResponse.newBuilder();
-        db.view(tx -> {
+        db.read(tx -> {
             NamespaceStore store = db.namespaces(tx);
             for (String name : store.list()) {
                 Map<String, String> labels = store.labels(name);

@@ -85,7 +85,7 @@ public final class TasksService extends TasksGrpc.TasksImplBase implements GrpcS
     }
 
     private Container container(String ns, String id) {
-        return db.view(tx -> db.containers(tx, ns).get(id));
+        return db.read(tx -> db.containers(tx, ns).get(id));
     }
 
     private ShimTask task(String ns, String id) {
