@@ -12,6 +12,8 @@ import io.jcontainerd.log.Logs;
 import io.jcontainerd.plugin.PluginType;
 import io.jcontainerd.mount.TempMounts;
 import io.jcontainerd.plugin.PluginLoader;
+import io.jcontainerd.runtime.restart.RestartMetrics;
+import io.jcontainerd.runtime.restart.RestartMonitor;
 import io.jcontainerd.server.Server;
 import io.jcontainerd.server.Signals;
 import io.jcontainerd.version.Version;
@@ -68,6 +70,8 @@ final class Daemon implements Signals.Handler {
                 server.serviceDefinitions().forEach(metrics.grpc()::initialize);
                 server.plugins().instancesOf(PluginType.GC, Gc.class).values()
                         .forEach(gc -> GcMetrics.register(metrics.registry(), gc.collector()));
+                server.plugins().instancesOf(PluginType.INTERNAL, RestartMonitor.class).values()
+                        .forEach(m -> RestartMetrics.register(metrics.registry(), m));
                 server.addListener(metrics.listen(config.metrics().address()));
             }
             server.serveGrpc();
