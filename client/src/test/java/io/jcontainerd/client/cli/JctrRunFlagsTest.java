@@ -44,8 +44,10 @@ class JctrRunFlagsTest {
     }
 
     @AfterAll
-    static void stop() {
+    static void stop() throws Exception {
         if (daemon != null) daemon.close();
+        // runc leaves the parents of the cgroups it made: /<namespace> (default paths) and /<namespace>/x (--cgroup)
+        removeCgroups("/" + NS + "/x");
         if (tmp != null) {
             DaemonProcess.Cleanup.unmountUnder(tmp);
             DaemonProcess.Cleanup.deleteTree(tmp);
@@ -255,16 +257,19 @@ class JctrRunFlagsTest {
         throw new AssertionError(id + " did not stop");
     }
 
-    /** runc leaves the cgroups it made; remove them (leaf first) in every hierarchy. */
+    /** Removes {@code path}'s cgroup (and its parent when empty, leaf first) in every hierarchy; busy ones stay. */
     private static void removeCgroups(String path) throws Exception {
         try (Stream<Path> hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
             for (Path h : hierarchies.toList()) {
                 Path leaf = Path.of(h + path);
-                Files.deleteIfExists(leaf);
-                Files.deleteIfExists(leaf.getParent());
+                for (Path p = leaf; p != null && !p.equals(h); p = p.getParent()) {
+                    try {
+                        Files.deleteIfExists(p);
+                    } catch (java.io.IOException busyOrNotEmpty) {
+                        break;
+                    }
+                }
             }
-        } catch (java.io.IOException ignored) {
-            // busy or absent: nothing more to do
         }
     }
 }
