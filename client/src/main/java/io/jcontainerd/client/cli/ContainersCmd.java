@@ -7,9 +7,12 @@ import io.jcontainerd.client.ContainerdClient;
 import io.jcontainerd.client.ContainersClient;
 import io.jcontainerd.client.Json;
 import io.jcontainerd.client.TasksClient;
+import io.jcontainerd.client.oci.Seccomp;
 import io.jcontainerd.client.oci.Spec;
+import io.jcontainerd.client.platforms.Platforms;
 import io.jcontainerd.client.run.NewContainer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -57,12 +60,172 @@ final class ContainersCmd extends Misc.Group {
         @Option(names = "--cwd", description = "specify the working directory of the process")
         String cwd;
 
+        @Option(names = "--env-file", description = "specify additional container environment variables in a file(e.g. FOO=bar, one per line)")
+        Path envFile;
+
+        @Option(names = "--annotation", description = "specify additional OCI annotations (e.g. foo=bar)")
+        List<String> annotations = new ArrayList<>();
+
+        @Option(names = "--snapshotter-label", description = "labels added to the new snapshot for this container.")
+        List<String> snapshotterLabels = new ArrayList<>();
+
+        @Option(names = "--privileged", description = "run privileged container")
+        boolean privileged;
+
+        @Option(names = "--with-ns", description = "specify existing Linux namespaces to join at container runtime (format '<nstype>:<path>')")
+        List<String> withNs = new ArrayList<>();
+
+        @Option(names = "--allow-new-privs", description = "turn off OCI spec's NoNewPrivileges feature flag")
+        boolean allowNewPrivs;
+
+        @Option(names = "--memory-limit", description = "memory limit (in bytes) for the container (default: 0)")
+        long memoryLimit;
+
+        @Option(names = "--device", description = "file path to a device to add to the container; or a path to a directory tree of devices to add to the container")
+        List<String> devices = new ArrayList<>();
+
+        @Option(names = "--cap-add", description = "add Linux capabilities (Set capabilities with 'CAP_' prefix)")
+        List<String> capAdd = new ArrayList<>();
+
+        @Option(names = "--cap-drop", description = "drop Linux capabilities (Set capabilities with 'CAP_' prefix)")
+        List<String> capDrop = new ArrayList<>();
+
+        @Option(names = "--seccomp", description = "enable the default seccomp profile")
+        boolean seccomp;
+
+        @Option(names = "--seccomp-profile", description = "file path to custom seccomp profile. seccomp must be set to true, before using seccomp-profile")
+        Path seccompProfile;
+
+        @Option(names = "--apparmor-profile", description = "enable AppArmor with an existing custom profile")
+        String apparmorProfile;
+
+        @Option(names = "--rdt-class", description = "name of the RDT class to associate the container with. Specifies a Class of Service (CLOS) for cache and memory bandwidth management.")
+        String rdtClass;
+
+        @Option(names = "--no-pivot", description = "disable use of pivot-root (linux only)")
+        boolean noPivot;
+
+        @Option(names = "--cpu-quota", description = "Limit CPU CFS quota (default: -1)", defaultValue = "-1")
+        long cpuQuota;
+
+        @Option(names = "--cpu-period", description = "Limit CPU CFS period (default: 0)", defaultValue = "0")
+        long cpuPeriod;
+
+        @Option(names = "--rootfs-propagation", description = "set the propagation of the container rootfs")
+        String rootfsPropagation;
+
+        @Option(names = "--runtime-config-path", description = "optional runtime config path")
+        String runtimeConfigPath;
+
         NewContainer.Options options(Misc.Base cmd, String image, String id, List<String> args) {
+            return options(cmd, image, id, args, null);
+        }
+
+        /** The options of these flags and, for run, of its own ({@code run} null: containers create). */
+        NewContainer.Options options(Misc.Base cmd, String image, String id, List<String> args, RunCmd.RunFlags run) {
             List<Spec.Mount> ms = new ArrayList<>();
             for (String m : mounts) ms.add(parseMount(m));
+            Map<String, String> annos = new LinkedHashMap<>();
+            for (String a : annotations) {
+                int eq = a.indexOf('=');
+                if (eq < 0) throw ClientException.invalidArgument("invalid key=value format annotation: %s", a);
+                annos.put(a.substring(0, eq), a.substring(eq + 1));
+            }
+            for (String c : capAdd) requireCapPrefix(c);
+            for (String c : capDrop) requireCapPrefix(c);
+            if (!seccomp && seccompProfile != null) throw ClientException.invalidArgument("seccomp must be set to true, if using a custom seccomp-profile");
+            double cpus = run == null ? 0 : run.cpus;
+            if ((cpuQuota != -1 || cpuPeriod != 0) && cpus > 0) throw ClientException.invalidArgument("cpus and quota/period should be used separately");
+            List<String[]> joins = new ArrayList<>();
+            for (String ns : withNs) {
+                String[] parts = ns.split(":", -1);
+                if (parts.length != 2) throw ClientException.invalidArgument("joining a Linux namespace using --with-ns requires the format 'nstype:path'");
+                if (!List.of("pid", "network", "uts", "mount", "user", "ipc", "cgroup").contains(parts[0])) {
+                    throw ClientException.invalidArgument("the Linux namespace type specified in --with-ns is not valid: %s", parts[0]);
+                }
+                joins.add(parts);
+            }
+
+            // ctr's spec options after --net-host, in its order
+            List<NewContainer.SpecOpt> opts = new ArrayList<>();
+            if (privileged) opts.add(s -> s.withPrivileged().withAllDevicesAllowed().withHostDevices());
+            if (!annos.isEmpty()) opts.add(s -> s.withAnnotations(annos));
+            if (!capAdd.isEmpty()) opts.add(s -> s.withAddedCapabilities(capAdd));
+            if (!capDrop.isEmpty()) opts.add(s -> s.withDroppedCapabilities(capDrop));
+            if (seccomp) {
+                opts.add(s -> s.withSeccomp(seccompProfile != null ? Seccomp.fromFile(seccompProfile)
+                        : Seccomp.defaultProfile(s.boundingCapabilities())));
+            }
+            if (apparmorProfile != null && !apparmorProfile.isEmpty()) opts.add(s -> s.withApparmorProfile(apparmorProfile));
+            if (cpus > 0) opts.add(s -> s.withCpuCfs((long) (cpus * 100000.0), 100000));
+            if (run != null && run.cpuShares > 0) opts.add(s -> s.withCpuShares(run.cpuShares));
+            if (cpuQuota != -1 || cpuPeriod != 0) opts.add(s -> s.withCpuCfs(cpuQuota, cpuPeriod));
+            for (String[] j : joins) opts.add(s -> s.withLinuxNamespace(j[0], j[1]));
+            if (allowNewPrivs) opts.add(Spec::withNewPrivileges);
+            if (run != null && run.cgroup != null) opts.add(s -> s.withCgroup(run.cgroup));
+            if (memoryLimit != 0) opts.add(s -> s.withMemoryLimit(memoryLimit));
+            for (String d : devices) opts.add(s -> s.withDevices(d, "", "rwm"));
+            if (rootfsPropagation != null && !rootfsPropagation.isEmpty()) opts.add(s -> s.withRootfsPropagation(rootfsPropagation));
+            if (rdtClass != null && !rdtClass.isEmpty()) opts.add(s -> s.withRdt(rdtClass));
+
             return new NewContainer.Options(image, id, args, env, Jctr.labels(labels), ImagesCmd.snapshotter(cmd, snapshotter),
-                    runtime, ms, netHost, tty, readOnly, cwd);
+                    runtime, ms, netHost, tty, readOnly, cwd, envFile,
+                    run == null || run.platform == null || run.platform.isEmpty() ? null : Platforms.only(Platforms.parse(run.platform)),
+                    labelArgs(snapshotterLabels), run == null ? null : run.userNamespace(),
+                    runtimeOptions(run), opts);
         }
+
+        /**
+         * The container's runtime options as ctr sets them: runc's (binary, root, systemd cgroups) for
+         * io.containerd.runc.v2, else the runtime config path if given; null: the default.
+         */
+        Any runtimeOptions(RunCmd.RunFlags run) {
+            String binary = run == null || run.runcBinary == null ? "" : run.runcBinary;
+            boolean systemd = run != null && run.runcSystemdCgroup;
+            if ((!binary.isEmpty() || systemd) && !NewContainer.DEFAULT_RUNTIME.equals(runtime)) {
+                throw ClientException.invalidArgument("specifying runc-binary and runc-systemd-cgroup is only supported for \"io.containerd.runc.v2\" runtime");
+            }
+            if (NewContainer.DEFAULT_RUNTIME.equals(runtime)) {
+                var o = io.jcontainerd.api.runc.v1.Options.newBuilder().setBinaryName(binary);
+                if (systemd) {
+                    if (run.cgroup == null || run.cgroup.isEmpty()) {
+                        // runc maps "machine.slice:foo:deadbeef" to "/machine.slice/foo-deadbeef.scope"
+                        throw ClientException.invalidArgument("option --runc-systemd-cgroup requires --cgroup to be set, e.g. \"machine.slice:foo:deadbeef\"");
+                    }
+                    o.setSystemdCgroup(true);
+                }
+                if (run != null && run.runcRoot != null) o.setRoot(run.runcRoot);
+                return Any.newBuilder().setTypeUrl(NewContainer.RUNC_OPTIONS_TYPE).setValue(o.build().toByteString()).build();
+            }
+            if (runtimeConfigPath != null && !runtimeConfigPath.isEmpty()) {
+                // runtimeoptions.v1.Options {config_path = 2}; no generated class for this one message
+                var out = com.google.protobuf.ByteString.newOutput();
+                var cos = com.google.protobuf.CodedOutputStream.newInstance(out);
+                try {
+                    cos.writeString(2, runtimeConfigPath);
+                    cos.flush();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                return Any.newBuilder().setTypeUrl("runtimeoptions.v1.Options").setValue(out.toByteString()).build();
+            }
+            return null;
+        }
+
+        private static void requireCapPrefix(String cap) {
+            if (!cap.startsWith("CAP_")) throw ClientException.invalidArgument("capabilities must be specified with 'CAP_' prefix");
+        }
+    }
+
+    /** {@code k=v} arguments as ctr reads labels: a bare {@code k} is {@code k=true}. */
+    static Map<String, String> labelArgs(List<String> kvs) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String kv : kvs) {
+            int eq = kv.indexOf('=');
+            if (eq < 0) m.put(kv, "true");
+            else m.put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+        return m;
     }
 
     /** {@code type=bind,src=/a,dst=/b,options=rbind:ro}, as ctr's --mount. */

@@ -8,7 +8,9 @@ import io.jcontainerd.client.Mount;
 import io.jcontainerd.client.TasksClient;
 import io.jcontainerd.client.cio.Console;
 import io.jcontainerd.client.cio.TaskIo;
+import io.jcontainerd.client.oci.Spec;
 import io.jcontainerd.client.run.NewContainer;
+import com.google.protobuf.Any;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,6 +44,68 @@ final class RunCmd extends Misc.Base {
     @Mixin
     ContainersCmd.ContainerFlags flags = new ContainersCmd.ContainerFlags();
 
+    @Mixin
+    RunFlags runFlags = new RunFlags();
+
+    /** The flags of ctr run that containers create lacks (ctr's run flags and its Linux ones). */
+    static final class RunFlags {
+        @Option(names = "--log-uri", description = "log uri")
+        String logUri;
+
+        @Option(names = "--cgroup", description = "cgroup path (To disable use of cgroup, set to \"\" explicitly)")
+        String cgroup;
+
+        @Option(names = "--platform", description = "run image for specific platform")
+        String platform;
+
+        @Option(names = "--runc-binary", description = "specify runc-compatible binary")
+        String runcBinary;
+
+        @Option(names = "--runc-root", description = "specify runc-compatible root")
+        String runcRoot;
+
+        @Option(names = "--runc-systemd-cgroup", description = "start runc with systemd cgroup manager")
+        boolean runcSystemdCgroup;
+
+        @Option(names = "--uidmap", paramLabel = "container-uid:host-uid:length",
+                description = "run inside a user namespace with the specified UID mapping range; specified with the format container-uid:host-uid:length")
+        String uidmap;
+
+        @Option(names = "--gidmap", paramLabel = "container-gid:host-gid:length",
+                description = "run inside a user namespace with the specified GID mapping range; specified with the format container-gid:host-gid:length")
+        String gidmap;
+
+        @Option(names = "--remap-labels", description = "provide the user namespace ID remapping to the snapshotter via label options; requires snapshotter support")
+        boolean remapLabels;
+
+        @Option(names = "--cpus", description = "set the CFS cpu quota (default: 0)", defaultValue = "0")
+        double cpus;
+
+        @Option(names = "--cpu-shares", description = "set the cpu shares (default: 1024)", defaultValue = "1024")
+        long cpuShares;
+
+        /** A user namespace when both maps are given (ctr ignores one alone for the spec). */
+        NewContainer.UserNamespace userNamespace() {
+            if (uidmap == null || uidmap.isEmpty() || gidmap == null || gidmap.isEmpty()) return null;
+            return new NewContainer.UserNamespace(Spec.IdMapping.parse(uidmap), Spec.IdMapping.parse(gidmap), remapLabels);
+        }
+
+        /**
+         * The task's runc options, as ctr's task options set them: no pivot_root, and the owner of the
+         * stdio FIFOs from the host ids of the maps; null when none applies.
+         */
+        Any taskOptions(String runtime, boolean noPivot) {
+            if (!runtime.startsWith("io.containerd.runc")) return null;
+            boolean uid = uidmap != null && !uidmap.isEmpty();
+            boolean gid = gidmap != null && !gidmap.isEmpty();
+            if (!noPivot && !uid && !gid) return null;
+            var o = io.jcontainerd.api.runc.v1.Options.newBuilder().setNoPivotRoot(noPivot);
+            if (uid) o.setIoUid((int) Spec.IdMapping.parse(uidmap).hostId());
+            if (gid) o.setIoGid((int) Spec.IdMapping.parse(gidmap).hostId());
+            return Any.newBuilder().setTypeUrl(NewContainer.RUNC_OPTIONS_TYPE).setValue(o.build().toByteString()).build();
+        }
+    }
+
     @Parameters(index = "0", paramLabel = "IMAGE")
     String image;
 
@@ -55,9 +119,10 @@ final class RunCmd extends Misc.Base {
     public Integer call() throws Exception {
         if (rm && detach) throw ClientException.invalidArgument("flags --detach and --rm cannot be specified together");
         ContainerdClient client = client();
-        ContainersClient.Container c = NewContainer.create(client, flags.options(this, image, id, args));
+        ContainersClient.Container c = NewContainer.create(client, flags.options(this, image, id, args, runFlags));
         try {
-            return startTask(root(), client, c, flags.tty, nullIo, detach, fifoDir, pidFile);
+            return startTask(root(), client, c, flags.tty, nullIo, detach, fifoDir, pidFile, runFlags.logUri,
+                    runFlags.taskOptions(c.runtime(), flags.noPivot));
         } finally {
             if (rm) ContainersCmd.delete(client, id, true);
         }
@@ -74,6 +139,15 @@ final class RunCmd extends Misc.Base {
      */
     static int startTask(Jctr root, ContainerdClient client, ContainersClient.Container c, boolean tty, boolean nullIo,
                          boolean detach, String fifoDir, Path pidFile) throws Exception {
+        return startTask(root, client, c, tty, nullIo, detach, fifoDir, pidFile, null, null);
+    }
+
+    /**
+     * As above, with ctr run's {@code --log-uri} (stdout and stderr to that URI, no stdin; a terminal
+     * or --null-io take precedence) and task options (null: none).
+     */
+    static int startTask(Jctr root, ContainerdClient client, ContainersClient.Container c, boolean tty, boolean nullIo,
+                         boolean detach, String fifoDir, Path pidFile, String logUri, Any taskOptions) throws Exception {
         if (tty && nullIo) throw ClientException.invalidArgument("tty and null-io cannot be used together");
         TasksClient tasks = client.tasks();
         List<Mount> rootfs = c.snapshotKey().isEmpty() ? List.of() : client.snapshots(c.snapshotter()).mounts(c.snapshotKey());
@@ -82,8 +156,14 @@ final class RunCmd extends Misc.Base {
         boolean created = false;
         boolean keepIo = false;
         try {
-            io = nullIo ? null : Foreground.newIo(root, Foreground.fifoDir(fifoDir), c.id(), tty);
-            int pid = tasks.create(c.id(), rootfs, io == null ? TasksClient.Stdio.NULL : io.stdio(), null);
+            boolean toLog = !tty && !nullIo && logUri != null && !logUri.isEmpty();
+            io = nullIo || toLog ? null : Foreground.newIo(root, Foreground.fifoDir(fifoDir), c.id(), tty);
+            TasksClient.Stdio stdio = io != null ? io.stdio() : TasksClient.Stdio.NULL;
+            if (toLog) {
+                String uri = logUri(logUri);
+                stdio = new TasksClient.Stdio("", uri, uri, false);
+            }
+            int pid = tasks.create(c.id(), rootfs, stdio, taskOptions);
             created = true;
             if (io != null) io.onStdinEof(() -> closeStdinQuietly(tasks, c.id(), ""));
             CompletableFuture<TasksClient.ExitStatus> exit = detach ? null : tasks.waitAsync(c.id(), "");
@@ -109,6 +189,24 @@ final class RunCmd extends Misc.Base {
             }
             if (io != null && !keepIo) io.close();
         }
+    }
+
+    /**
+     * A log URI as ctr passes it on (Go's URL parse and re-format): {@code scheme:/path} gains the
+     * empty authority ({@code scheme:///path}); anything unparsable is an error.
+     */
+    static String logUri(String s) {
+        java.net.URI u;
+        try {
+            u = new java.net.URI(s);
+        } catch (java.net.URISyntaxException e) {
+            throw ClientException.invalidArgument("parse %s: %s", s, e.getReason());
+        }
+        if (u.getScheme() != null && !u.isOpaque() && u.getRawAuthority() == null && u.getRawPath() != null
+                && u.getRawPath().startsWith("/") && !s.startsWith(u.getScheme() + "://")) {
+            return u.getScheme() + "://" + s.substring(u.getScheme().length() + 1);
+        }
+        return s;
     }
 
     static void closeStdinQuietly(TasksClient tasks, String id, String execId) {

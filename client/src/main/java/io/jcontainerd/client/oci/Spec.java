@@ -35,6 +35,30 @@ public final class Spec {
 
     public record Rlimit(String type, long hard, long soft) {}
 
+    /** A device node the runtime creates in the container ({@code linux.devices}). */
+    public record Device(String path, String type, long major, long minor, Long fileMode, Long uid, Long gid) {}
+
+    /** One range of a user namespace's uid or gid map. */
+    public record IdMapping(long containerId, long hostId, long size) {
+        /** {@code container-id:host-id:size}, as ctr's --uidmap/--gidmap (decimal, 0x hex or 0 octal). */
+        public static IdMapping parse(String s) {
+            String[] p = s.split(":", -1);
+            if (p.length != 3) throw ClientException.invalidArgument("user namespace mappings require the format `container-id:host-id:size`");
+            return new IdMapping(uint32(p[0], "container id"), uint32(p[1], "host id"), uint32(p[2], "size"));
+        }
+
+        private static long uint32(String v, String what) {
+            try {
+                long n = v.startsWith("0x") || v.startsWith("0X") ? Long.parseLong(v.substring(2), 16)
+                        : v.length() > 1 && v.startsWith("0") ? Long.parseLong(v.substring(1), 8) : Long.parseLong(v);
+                if (n >= 0 && n <= 0xffffffffL && !v.startsWith("+") && !v.startsWith("-")) return n;
+            } catch (NumberFormatException ignored) {
+                // reported below
+            }
+            throw ClientException.invalidArgument("invalid %s for user namespace remapping: %s", what, v);
+        }
+    }
+
     /** Reads files of the container's root file system (null: no such file), for users and groups. */
     @FunctionalInterface
     public interface RootFiles {
@@ -51,14 +75,25 @@ public final class Spec {
     private List<String> capabilities;
     private final List<Rlimit> rlimits = new ArrayList<>();
     private boolean noNewPrivileges;
+    private String apparmorProfile;
     private String rootPath;
     private boolean rootReadonly;
     private String hostname;
     private final List<Mount> mounts = new ArrayList<>();
     private Map<String, String> annotations;
+    private final List<IdMapping> uidMappings = new ArrayList<>();
+    private final List<IdMapping> gidMappings = new ArrayList<>();
     private final List<DeviceRule> devices = new ArrayList<>();
+    private Long memoryLimit;
+    private Long cpuShares;
+    private Long cpuQuota;
+    private Long cpuPeriod;
     private String cgroupsPath;
     private final List<Namespace> namespaces = new ArrayList<>();
+    private final List<Device> linuxDevices = new ArrayList<>();
+    private Map<String, Object> seccomp;
+    private String rootfsPropagation;
+    private String rdtClosId;
     private final List<String> maskedPaths = new ArrayList<>();
     private final List<String> readonlyPaths = new ArrayList<>();
 
@@ -183,6 +218,149 @@ public final class Spec {
         return this;
     }
 
+    /** Variables from a file of lines (ctr --env-file): each line as one --env value, before those. */
+    public Spec withEnvFile(java.nio.file.Path file) throws IOException {
+        // lines as Go's bufio.Scanner splits them: a trailing \r dropped, no trimming, no comments
+        List<String> vars = new ArrayList<>();
+        for (String line : java.nio.file.Files.readString(file, StandardCharsets.UTF_8).split("\n", -1)) {
+            vars.add(line.endsWith("\r") ? line.substring(0, line.length() - 1) : line);
+        }
+        if (!vars.isEmpty() && vars.getLast().isEmpty()) vars.removeLast();
+        return withEnv(vars);
+    }
+
+    /** Replaces the capability sets (bounding, effective, permitted). */
+    public Spec withCapabilities(List<String> caps) {
+        capabilities = new ArrayList<>(caps);
+        return this;
+    }
+
+    public Spec withAddedCapabilities(List<String> caps) {
+        List<String> c = new ArrayList<>(capabilities == null ? List.of() : capabilities);
+        for (String cap : caps) if (!c.contains(cap)) c.add(cap);
+        capabilities = c;
+        return this;
+    }
+
+    public Spec withDroppedCapabilities(List<String> caps) {
+        List<String> c = new ArrayList<>(capabilities == null ? List.of() : capabilities);
+        c.removeAll(caps);
+        capabilities = c;
+        return this;
+    }
+
+    /**
+     * What ctr --privileged sets besides devices: the caller's effective capabilities, no masked or
+     * read-only paths, sysfs and cgroupfs mounted read-write, no AppArmor profile, no seccomp.
+     */
+    public Spec withPrivileged() throws IOException {
+        withCapabilities(Capabilities.current());
+        maskedPaths.clear();
+        readonlyPaths.clear();
+        mounts.replaceAll(m -> !m.type().equals("sysfs") && !m.type().equals("cgroup") ? m
+                : new Mount(m.destination(), m.type(), m.source(), m.options().stream().map(o -> o.equals("ro") ? "rw" : o).toList()));
+        apparmorProfile = null;
+        seccomp = null;
+        return this;
+    }
+
+    /** One cgroup rule allowing read, write and mknod on every device, replacing the others. */
+    public Spec withAllDevicesAllowed() {
+        devices.clear();
+        devices.add(new DeviceRule(true, null, null, null, "rwm"));
+        return this;
+    }
+
+    /** Every device node under the host's /dev (ctr --privileged). */
+    public Spec withHostDevices() throws IOException {
+        linuxDevices.addAll(Devices.under(java.nio.file.Path.of("/dev"), ""));
+        return this;
+    }
+
+    /** The device at {@code path}, or those under a directory, with cgroup rules granting {@code access} (ctr --device). */
+    public Spec withDevices(String path, String containerPath, String access) throws IOException {
+        for (Device d : Devices.under(java.nio.file.Path.of(path), containerPath)) {
+            linuxDevices.add(d);
+            devices.add(new DeviceRule(true, d.type(), d.major(), d.minor(), access));
+        }
+        return this;
+    }
+
+    /** A user namespace (added once) and one more range for each of the uid and gid maps. */
+    public Spec withUserNamespace(IdMapping uid, IdMapping gid) {
+        if (namespaces.stream().noneMatch(n -> n.type().equals("user"))) namespaces.add(new Namespace("user", null));
+        uidMappings.add(uid);
+        gidMappings.add(gid);
+        return this;
+    }
+
+    /** Joins the namespace at {@code path} instead of a new one of its type (ctr --with-ns). */
+    public Spec withLinuxNamespace(String type, String path) {
+        Namespace ns = new Namespace(type, path);
+        for (int i = 0; i < namespaces.size(); i++) {
+            if (namespaces.get(i).type().equals(type)) {
+                namespaces.set(i, ns);
+                return this;
+            }
+        }
+        namespaces.add(ns);
+        return this;
+    }
+
+    /** The cgroups path; empty leaves it to the runtime (no cgroup of the container's own). */
+    public Spec withCgroup(String path) {
+        cgroupsPath = path;
+        return this;
+    }
+
+    public Spec withNewPrivileges() {
+        noNewPrivileges = false;
+        return this;
+    }
+
+    public Spec withApparmorProfile(String profile) {
+        apparmorProfile = profile;
+        return this;
+    }
+
+    public Spec withCpuShares(long shares) {
+        cpuShares = shares;
+        return this;
+    }
+
+    public Spec withCpuCfs(long quota, long period) {
+        cpuQuota = quota;
+        cpuPeriod = period;
+        return this;
+    }
+
+    public Spec withMemoryLimit(long limit) {
+        memoryLimit = limit;
+        return this;
+    }
+
+    public Spec withRootfsPropagation(String propagation) {
+        rootfsPropagation = propagation;
+        return this;
+    }
+
+    /** The Intel RDT class of service (ctr --rdt-class). */
+    public Spec withRdt(String closId) {
+        rdtClosId = closId;
+        return this;
+    }
+
+    /** A seccomp profile as the spec's JSON object ({@link Seccomp}); null: none. */
+    public Spec withSeccomp(Map<String, Object> profile) {
+        seccomp = profile;
+        return this;
+    }
+
+    /** The bounding capabilities (what the default seccomp profile opens system calls for). */
+    public List<String> boundingCapabilities() {
+        return capabilities == null ? List.of() : List.copyOf(capabilities);
+    }
+
     /**
      * Applies an image config ({@code config} member of the image config JSON): Env under the
      * variables already set, Entrypoint + Cmd (or {@code args}), WorkingDir, User with the groups
@@ -288,12 +466,13 @@ public final class Spec {
     /** The spec as JSON objects in the runtime-spec's field order, unset members left out. */
     public Map<String, Object> toMap() {
         Map<String, Object> user = obj("uid", uid, "gid", gid, "additionalGids", additionalGids);
-        Map<String, Object> caps = capabilities == null ? null
-                : obj("bounding", capabilities, "effective", capabilities, "permitted", capabilities);
+        List<String> capList = capabilities == null || capabilities.isEmpty() ? null : capabilities;
+        Map<String, Object> caps = capabilities == null ? null : obj("bounding", capList, "effective", capList, "permitted", capList);
         List<Object> rl = new ArrayList<>();
         for (Rlimit r : rlimits) rl.add(obj("type", r.type(), "hard", r.hard(), "soft", r.soft()));
         Map<String, Object> process = obj("terminal", terminal ? true : null, "user", user, "args", args, "env", env, "cwd", cwd,
-                "capabilities", caps, "rlimits", rl.isEmpty() ? null : rl, "noNewPrivileges", noNewPrivileges ? true : null);
+                "capabilities", caps, "rlimits", rl.isEmpty() ? null : rl, "noNewPrivileges", noNewPrivileges ? true : null,
+                "apparmorProfile", nn(apparmorProfile));
         List<Object> ms = new ArrayList<>();
         for (Mount m : mounts) {
             ms.add(obj("destination", m.destination(), "type", nn(m.type()), "source", nn(m.source()),
@@ -301,15 +480,33 @@ public final class Spec {
         }
         List<Object> devs = new ArrayList<>();
         for (DeviceRule d : devices) devs.add(obj("allow", d.allow(), "type", d.type(), "major", d.major(), "minor", d.minor(), "access", d.access()));
+        Map<String, Object> cpu = obj("shares", cpuShares, "quota", cpuQuota, "period", cpuPeriod);
+        Map<String, Object> resources = obj("devices", devs.isEmpty() ? null : devs,
+                "memory", memoryLimit == null ? null : obj("limit", memoryLimit), "cpu", cpu.isEmpty() ? null : cpu);
         List<Object> nss = new ArrayList<>();
         for (Namespace n : namespaces) nss.add(obj("type", n.type(), "path", nn(n.path())));
-        Map<String, Object> linux = obj("resources", devs.isEmpty() ? null : obj("devices", devs), "cgroupsPath", nn(cgroupsPath),
-                "namespaces", nss.isEmpty() ? null : nss, "maskedPaths", maskedPaths.isEmpty() ? null : maskedPaths,
-                "readonlyPaths", readonlyPaths.isEmpty() ? null : readonlyPaths);
+        List<Object> nodes = new ArrayList<>();
+        for (Device d : linuxDevices) {
+            nodes.add(obj("path", d.path(), "type", d.type(), "major", d.major(), "minor", d.minor(), "fileMode", d.fileMode(),
+                    "uid", d.uid(), "gid", d.gid()));
+        }
+        Map<String, Object> linux = obj("uidMappings", idMappings(uidMappings), "gidMappings", idMappings(gidMappings),
+                "resources", resources.isEmpty() ? null : resources, "cgroupsPath", nn(cgroupsPath),
+                "namespaces", nss.isEmpty() ? null : nss, "devices", nodes.isEmpty() ? null : nodes, "seccomp", seccomp,
+                "rootfsPropagation", nn(rootfsPropagation), "maskedPaths", maskedPaths.isEmpty() ? null : maskedPaths,
+                "readonlyPaths", readonlyPaths.isEmpty() ? null : readonlyPaths,
+                "intelRdt", rdtClosId == null || rdtClosId.isEmpty() ? null : obj("closID", rdtClosId));
         return obj("ociVersion", VERSION, "process", process,
                 "root", rootPath == null ? null : obj("path", rootPath, "readonly", rootReadonly ? true : null),
                 "hostname", nn(hostname), "mounts", ms.isEmpty() ? null : ms,
                 "annotations", annotations == null || annotations.isEmpty() ? null : annotations, "linux", linux);
+    }
+
+    private static List<Object> idMappings(List<IdMapping> ms) {
+        if (ms.isEmpty()) return null;
+        List<Object> out = new ArrayList<>();
+        for (IdMapping m : ms) out.add(obj("containerID", m.containerId(), "hostID", m.hostId(), "size", m.size()));
+        return out;
     }
 
     private static String nn(String s) {
