@@ -2,18 +2,26 @@ package io.jcontainerd.content;
 
 import io.jcontainerd.errdefs.Errdefs;
 import java.util.HexFormat;
-import java.util.regex.Pattern;
 
 /** A content digest, {@code algorithm:hex}. Only sha256 is accepted (as containerd's default). */
 public record Digest(String algorithm, String hex) {
     public static final String SHA256 = "sha256";
-    private static final Pattern HEX64 = Pattern.compile("[a-f0-9]{64}");
 
     public Digest {
         if (!SHA256.equals(algorithm)) {
             throw Errdefs.invalidArgument("unsupported digest algorithm \"%s\": only sha256 is supported", algorithm);
         }
-        if (!HEX64.matcher(hex).matches()) throw Errdefs.invalidArgument("invalid sha256 digest hex \"%s\"", hex);
+        if (!isSha256Hex(hex)) throw Errdefs.invalidArgument("invalid sha256 digest hex \"%s\"", hex);
+    }
+
+    /** 64 lowercase hex digits; a loop, not a regex (every content call parses a digest, often interpreted). */
+    private static boolean isSha256Hex(String hex) {
+        if (hex.length() != 64) return false;
+        for (int i = 0; i < 64; i++) {
+            char c = hex.charAt(i);
+            if ((c < '0' || c > '9') && (c < 'a' || c > 'f')) return false;
+        }
+        return true;
     }
 
     /** Parses {@code sha256:<64 lowercase hex>}; anything else is InvalidArgument. */

@@ -1,7 +1,7 @@
 package io.jcontainerd.events;
 
 import io.jcontainerd.errdefs.Errdefs;
-import java.util.regex.Pattern;
+import io.jcontainerd.namespaces.Namespaces;
 
 /**
  * containerd's event topic rules: {@code /component(/component)*}, each component an identifier
@@ -11,8 +11,6 @@ public final class Topics {
     private Topics() {}
 
     private static final int MAX_IDENTIFIER = 76;
-    private static final String IDENTIFIER_RE = "^[A-Za-z0-9]+(?:[._-](?:[A-Za-z0-9]+))*$";
-    private static final Pattern IDENTIFIER = Pattern.compile(IDENTIFIER_RE);
 
     /** @throws io.jcontainerd.errdefs.ContainerdException INVALID_ARGUMENT when {@code topic} is malformed */
     public static void validate(String topic) {
@@ -35,7 +33,7 @@ public final class Topics {
     static String identifierProblem(String s) {
         if (s.isEmpty()) return "identifier must not be empty";
         if (s.length() > MAX_IDENTIFIER) return "identifier %s greater than maximum length (%d characters)".formatted(quote(s), MAX_IDENTIFIER);
-        if (!IDENTIFIER.matcher(s).matches()) return "identifier %s must match %s".formatted(quote(s), IDENTIFIER_RE);
+        if (!Namespaces.isIdentifier(s)) return "identifier %s must match %s".formatted(quote(s), Namespaces.IDENTIFIER_RE);
         return null;
     }
 
