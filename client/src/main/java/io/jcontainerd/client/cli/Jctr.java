@@ -156,13 +156,13 @@ public final class Jctr {
         }
     }
 
-    /** Parses {@code k=v} arguments into labels. */
+    /** Parses {@code k=v} arguments into labels as ctr does: a bare {@code k} is {@code k=true}, {@code k=} is empty (clears on update). */
     static Map<String, String> labels(List<String> kvs) {
         Map<String, String> m = new java.util.LinkedHashMap<>();
         if (kvs == null) return m;
         for (String kv : kvs) {
             int eq = kv.indexOf('=');
-            if (eq < 0) m.put(kv, "");
+            if (eq < 0) m.put(kv, "true");
             else m.put(kv.substring(0, eq), kv.substring(eq + 1));
         }
         return m;

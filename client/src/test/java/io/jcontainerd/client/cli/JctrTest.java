@@ -60,6 +60,9 @@ class JctrTest {
         jctr("-n", "x", "namespaces", "create", "cli-ns", "a=b").ok();
         assertThat(jctr("namespaces", "ls").ok().out()).contains("cli-ns").contains("a=b");
         jctr("namespaces", "label", "cli-ns", "a=").ok();
+        // a bare key is key=true, as ctr's label arguments
+        jctr("namespaces", "label", "cli-ns", "flag").ok();
+        assertThat(jctr("namespaces", "ls").ok().out()).contains("flag=true").doesNotContain("a=b");
         jctr("namespaces", "rm", "cli-ns").ok();
         assertThat(jctr("namespaces", "ls", "-q").ok().out()).doesNotContain("cli-ns");
 
