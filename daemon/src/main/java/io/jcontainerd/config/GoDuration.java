@@ -52,15 +52,28 @@ public final class GoDuration {
                 default -> throw new IllegalArgumentException(
                         "unknown unit \"" + unit + "\" in duration \"" + text + "\"");
             };
-            BigDecimal nanos = new BigDecimal(number.endsWith(".") ? number + "0" : number.startsWith(".") ? "0" + number : number)
-                    .multiply(BigDecimal.valueOf(scale)).setScale(0, RoundingMode.DOWN);
             try {
-                total = Math.addExact(total, nanos.longValueExact());
+                total = Math.addExact(total, nanos(number, scale));
             } catch (ArithmeticException e) {
                 throw invalid(text);
             }
         }
         return Duration.ofNanos(neg ? -total : total);
+    }
+
+    /**
+     * {@code number} (digits with at most one dot) times {@code scale}, truncated; ArithmeticException past
+     * the long range. Whole numbers, which is what configs and defaults hold, stay off BigDecimal: its class
+     * initialization (BigInteger's caches) costs ~15 ms of the boot, where the runtime reads its timeouts.
+     */
+    private static long nanos(String number, long scale) {
+        if (number.indexOf('.') < 0) {
+            long v = 0;
+            for (int i = 0; i < number.length(); i++) v = Math.addExact(Math.multiplyExact(v, 10), number.charAt(i) - '0');
+            return Math.multiplyExact(v, scale);
+        }
+        return new BigDecimal(number.endsWith(".") ? number + "0" : number.startsWith(".") ? "0" + number : number)
+                .multiply(BigDecimal.valueOf(scale)).setScale(0, RoundingMode.DOWN).longValueExact();
     }
 
     /** Go's rendering: "0s", "1.5µs", "100ms", "5s", "1m30s", "2h0m0s". */

@@ -3,6 +3,7 @@ package io.jcontainerd.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -33,6 +34,33 @@ class GoDurationTest {
         }
         assertThatThrownBy(() -> GoDuration.parse("5x")).hasMessageContaining("unknown unit \"x\"");
         assertThatThrownBy(() -> GoDuration.parse("5")).hasMessageContaining("missing unit");
+    }
+
+    @Test
+    void wholeNumbersReachTheEdgesOfTheRange() {
+        assertThat(GoDuration.parse("9223372036854775807ns")).isEqualTo(Duration.ofNanos(Long.MAX_VALUE));
+        assertThat(GoDuration.parse("-9223372036854775807ns")).isEqualTo(Duration.ofNanos(-Long.MAX_VALUE));
+        assertThat(GoDuration.parse("2562047h")).isEqualTo(Duration.ofHours(2562047));
+        assertThat(GoDuration.parse("0009s")).isEqualTo(Duration.ofSeconds(9));
+        for (String bad : new String[] {"2562048h", "99999999999999999999ns", "9223372036854775807ns1ns"}) {
+            assertThatThrownBy(() -> GoDuration.parse(bad)).as(bad).hasMessage("invalid duration \"" + bad + "\"");
+        }
+    }
+
+    /** Run in a fresh JVM by the test below. */
+    public static void main(String[] args) {
+        System.out.println("parsed " + GoDuration.parse("5s").plus(GoDuration.parse("1m30s")).plus(GoDuration.parse("100ms")));
+    }
+
+    /** The runtime parses its timeouts at boot: whole numbers must not initialize BigDecimal (~15 ms). */
+    @Test
+    void wholeNumbersDoNotInitializeBigDecimal() throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process p = new ProcessBuilder(java, "-Xshare:off", "-Xlog:class+init=info", "-cp", System.getProperty("java.class.path"),
+                GoDurationTest.class.getName()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out).contains("parsed PT1M35.1S").doesNotContain("Initializing 'java/math/BigDecimal'");
     }
 
     @Test
