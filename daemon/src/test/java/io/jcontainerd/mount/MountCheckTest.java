@@ -7,6 +7,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,18 +34,23 @@ class MountCheckTest {
     }
 
     @Test
-    void aMountThatWorksIsMadeAndLeavesNothingMounted() throws IOException {
+    void aMountThatWorksIsMadeAndLeavesNothingMounted() throws Exception {
         Path merged = dir.resolve("merged");
-        assertThat(MountCheck.tryMount(overlay(dir.resolve("lower2") + ":" + dir.resolve("lower1")), merged)).isNull();
+        CountDownLatch cleanedUp = new CountDownLatch(1);
+        assertThat(MountCheck.tryMount(overlay(dir.resolve("lower2") + ":" + dir.resolve("lower1")), merged, cleanedUp::countDown)).isNull();
         assertThat(MountInfo.isMountPoint(merged)).isFalse();
         assertThat(MountInfo.mountPointsUnder(dir)).isEmpty();
+        // the cleanup comes once the probe's namespace is gone, possibly after the answer
+        assertThat(cleanedUp.await(30, TimeUnit.SECONDS)).isTrue();
     }
 
     @Test
     void aMountTheKernelRefusesSaysWhy() throws IOException {
         Path merged = dir.resolve("merged");
-        String failure = MountCheck.tryMount(overlay(dir.resolve("missing") + ":" + dir.resolve("lower1")), merged);
-        assertThat(failure).isNotBlank().contains("mount");
+        AtomicInteger cleanups = new AtomicInteger();
+        String failure = MountCheck.tryMount(overlay(dir.resolve("missing") + ":" + dir.resolve("lower1")), merged, cleanups::incrementAndGet);
+        assertThat(failure).isNotBlank().contains("mount").doesNotContain(" mounted on ");
         assertThat(MountInfo.isMountPoint(merged)).isFalse();
+        assertThat(cleanups).hasValue(1); // a failed probe has ended before it answers
     }
 }

@@ -20,27 +20,32 @@ final class OverlaySupport {
      * else why not.
      */
     static String unsupportedReason(Path root) {
-        Path td = null;
+        Path td;
         try {
             Dirs.createWithMode(root, "rwx------");
             td = Files.createTempDirectory(root, "multiple-lowerdir-check");
-            for (String d : List.of("lower1", "lower2", "upper", "work", "merged")) Files.createDirectory(td.resolve(d));
-            // a real mount, in a throwaway mount namespace (MountCheck: no FFM linking at boot)
-            String failure = MountCheck.tryMount(Mount.of("overlay", "overlay", List.of("lowerdir=" + td.resolve("lower2")
-                    + ":" + td.resolve("lower1") + ",upperdir=" + td.resolve("upper") + ",workdir=" + td.resolve("work"))),
-                    td.resolve("merged"));
-            return failure == null ? null : "failed to mount overlay: " + failure;
         } catch (IOException | RuntimeException e) {
             return "failed to mount overlay: " + e.getMessage();
-        } finally {
-            if (td != null) {
-                try {
-                    Dirs.deleteRecursively(td);
-                } catch (IOException ignored) {
-                    // a leftover check directory is harmless
-                }
-            }
         }
+        Runnable removeCheckDir = () -> {
+            try {
+                Dirs.deleteRecursively(td);
+            } catch (IOException ignored) {
+                // a leftover check directory is harmless
+            }
+        };
+        try {
+            for (String d : List.of("lower1", "lower2", "upper", "work", "merged")) Files.createDirectory(td.resolve(d));
+        } catch (IOException | RuntimeException e) {
+            removeCheckDir.run();
+            return "failed to mount overlay: " + e.getMessage();
+        }
+        // a real mount, in a throwaway mount namespace (MountCheck: no FFM linking at boot); the check
+        // directory goes once that namespace is gone
+        String failure = MountCheck.tryMount(Mount.of("overlay", "overlay", List.of("lowerdir=" + td.resolve("lower2")
+                + ":" + td.resolve("lower1") + ",upperdir=" + td.resolve("upper") + ",workdir=" + td.resolve("work"))),
+                td.resolve("merged"), removeCheckDir);
+        return failure == null ? null : "failed to mount overlay: " + failure;
     }
 
     /** "index=off" is passed only where the kernel knows the index feature. */
