@@ -29,11 +29,16 @@ public final class ReaperCheck {
             int orphan = Integer.parseInt(Files.readString(f1).strip());
             System.out.println("orphan " + p.claim(orphan).get(10, TimeUnit.SECONDS).status());
 
-            // an orphan that exited before anyone claimed it
+            // an orphan that exited before anyone claimed it. It outlives its parent shell: a background
+            // job that exits first may be reaped by that shell itself and never reach us (seen here about
+            // once in 10-300 runs). Claimed once it is gone from /proc, i.e. reaped by our reaper, which
+            // hands the exit over right after.
             Path f2 = dir.resolve("pid2");
-            sh(p, "sh -c 'exit 7' & echo $! > " + f2);
+            sh(p, "sh -c 'sleep 0.1; exit 7' & echo $! > " + f2);
             int early = Integer.parseInt(Files.readString(f2).strip());
-            Thread.sleep(500);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (Files.exists(Path.of("/proc/" + early)) && System.nanoTime() < deadline) Thread.sleep(10);
+            Thread.sleep(100);
             var claimed = p.claim(early);
             System.out.println("early " + claimed.isDone() + " " + claimed.get(1, TimeUnit.SECONDS).status());
 
