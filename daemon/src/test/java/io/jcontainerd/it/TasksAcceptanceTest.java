@@ -90,11 +90,7 @@ class TasksAcceptanceTest {
     }
 
     private Ctr.Result ctr(String... args) {
-        String[] all = new String[args.length + 2];
-        all[0] = "-n";
-        all[1] = NS;
-        System.arraycopy(args, 0, all, 2, args.length);
-        return Ctr.run(daemon.address(), all);
+        return Ctr.runIn(daemon.address(), NS, args);
     }
 
     @Test

@@ -25,6 +25,13 @@ public final class Ctr {
         return exec(cmd, 60);
     }
 
+    /** {@code ctr -n namespace args...} against the daemon at {@code address}. */
+    public static Result runIn(String address, String namespace, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(BINARY, "--address", address, "-n", namespace));
+        cmd.addAll(List.of(args));
+        return exec(cmd, 60);
+    }
+
     /** Starts {@code ctr} without waiting (for long-running commands such as {@code ctr events}). */
     public static Process start(String address, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(BINARY, "--address", address));

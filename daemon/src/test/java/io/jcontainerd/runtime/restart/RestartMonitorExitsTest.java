@@ -60,11 +60,7 @@ class RestartMonitorExitsTest {
     }
 
     static Ctr.Result ctr(String... args) {
-        String[] all = new String[args.length + 2];
-        all[0] = "-n";
-        all[1] = NS;
-        System.arraycopy(args, 0, all, 2, args.length);
-        return Ctr.run(daemon.address(), all);
+        return Ctr.runIn(daemon.address(), NS, args);
     }
 
     record Counts(long passes, long exits, long exitReconciles) {}
