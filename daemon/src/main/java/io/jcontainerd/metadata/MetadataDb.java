@@ -244,29 +244,13 @@ public final class MetadataDb implements AutoCloseable {
         try {
             // SQLite's own transaction through statements prepared once (the driver's auto-commit
             // switching would parse "begin;"/"commit;" four times per transaction)
-            conn.exec(write ? "BEGIN IMMEDIATE" : "BEGIN");
-            boolean committed = false;
-            try {
-                T result = work.run(conn);
-                conn.exec("COMMIT");
-                committed = true;
-                if (write) sync();
-                return result;
-            } finally {
-                if (!committed) rollback();
-            }
+            T result = conn.transaction(write, true, () -> work.run(conn));
+            if (write) sync();
+            return result;
         } catch (SQLException e) {
             throw new IllegalStateException("metadata database: " + e.getMessage(), e);
         } finally {
             txLock.unlock();
-        }
-    }
-
-    private void rollback() {
-        try {
-            conn.exec("ROLLBACK");
-        } catch (SQLException ignored) {
-            // no transaction left to roll back (a failed COMMIT has ended it already)
         }
     }
 

@@ -42,10 +42,11 @@ final class ReaderPool implements AutoCloseable {
         permits.acquireUninterruptibly(); // a read is short: waiting for one beats failing a request
         try {
             if (closed) throw Errdefs.unavailable("metadata database is closed");
-            SqliteConnection conn = idle.pollFirst();
-            if (conn == null) conn = open();
+            SqliteConnection idleOne = idle.pollFirst();
+            SqliteConnection conn = idleOne != null ? idleOne : open();
             try {
-                return inReadTransaction(conn, work);
+                // one snapshot for the whole of work: several statements see the same commit
+                return conn.transaction(false, true, () -> work.run(conn));
             } finally {
                 idle.addFirst(conn); // most recently used first: its page cache is the warmest
             }
@@ -53,26 +54,6 @@ final class ReaderPool implements AutoCloseable {
             throw new IllegalStateException("metadata database: " + e.getMessage(), e);
         } finally {
             permits.release();
-        }
-    }
-
-    private static <T> T inReadTransaction(SqliteConnection conn, MetadataDb.TxWork<T> work) throws SQLException {
-        // one snapshot for the whole of work: several statements see the same commit
-        conn.exec("BEGIN");
-        boolean ended = false;
-        try {
-            T result = work.run(conn);
-            conn.exec("COMMIT");
-            ended = true;
-            return result;
-        } finally {
-            if (!ended) {
-                try {
-                    conn.exec("ROLLBACK");
-                } catch (SQLException ignored) {
-                    // no transaction left open
-                }
-            }
         }
     }
 

@@ -80,6 +80,37 @@ public final class SqliteConnection extends JDBC4Connection {
         }
     }
 
+    /** Work inside a transaction of {@link #transaction}; {@code X} is what its caller lets through. */
+    @FunctionalInterface
+    public interface TransactionWork<T, X extends Exception> {
+        T run() throws X, SQLException;
+    }
+
+    /**
+     * {@code BEGIN} ({@code BEGIN IMMEDIATE} with {@code immediate}: the write lock taken up front, so a write
+     * never fails half-way on a busy database), {@code work}, then {@code COMMIT}, or {@code ROLLBACK} when
+     * {@code commit} is false or {@code work} fails. Callers serialize their own use of the connection.
+     */
+    public <T, X extends Exception> T transaction(boolean immediate, boolean commit, TransactionWork<T, X> work)
+            throws X, SQLException {
+        exec(immediate ? "BEGIN IMMEDIATE" : "BEGIN");
+        boolean ended = false;
+        try {
+            T result = work.run();
+            exec(commit ? "COMMIT" : "ROLLBACK");
+            ended = true;
+            return result;
+        } finally {
+            if (!ended) {
+                try {
+                    exec("ROLLBACK");
+                } catch (SQLException ignored) {
+                    // no transaction left to roll back (a failed COMMIT has ended it already)
+                }
+            }
+        }
+    }
+
     /** How many statements are idle, for tests. */
     public int idleStatements() {
         synchronized (idle) {

@@ -140,24 +140,9 @@ public final class MetaStore implements AutoCloseable {
     private <T> T run(SqliteConnection c, ReentrantLock lock, boolean write, boolean commit, Work<T> work) throws IOException {
         lock.lock();
         try {
-            // IMMEDIATE takes the write lock up front, so a write never fails half-way on a busy database
-            c.exec(write ? "BEGIN IMMEDIATE" : "BEGIN");
-            boolean ok = false;
-            try {
-                T result = work.run(new Tx(c));
-                c.exec(commit ? "COMMIT" : "ROLLBACK");
-                ok = true;
-                if (commit) walSync.sync();
-                return result;
-            } finally {
-                if (!ok) {
-                    try {
-                        c.exec("ROLLBACK");
-                    } catch (SQLException ignored) {
-                        // the transaction is already gone (e.g. a failed COMMIT rolls back itself)
-                    }
-                }
-            }
+            T result = c.transaction(write, commit, () -> work.run(new Tx(c)));
+            if (commit) walSync.sync();
+            return result;
         } catch (SQLException e) {
             throw new IOException("snapshot metadata: " + e.getMessage(), e);
         } finally {
